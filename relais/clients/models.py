@@ -1,0 +1,151 @@
+"""Clients (dossiers), their companies and circles, sharing rules and contacts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from relais.core.models import BaseModel
+from relais.core.phones import display_phone, phone_search_digits
+from relais.core.text import fold
+from relais.tenancy.models import Permanence
+
+
+class Company(BaseModel):
+    """A compagnie: several clients of one group. Its circle receives "Copie cercle compagnie"."""
+
+    permanence = models.ForeignKey(Permanence, on_delete=models.CASCADE, related_name="companies")
+    name = models.CharField("nom", max_length=120)
+    circle = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="company_circles"
+    )
+
+    class Meta:
+        verbose_name = "compagnie"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Client(BaseModel):
+    """A business the permanence answers for: the dossier client."""
+
+    permanence = models.ForeignKey(Permanence, on_delete=models.CASCADE, related_name="clients")
+    name = models.CharField("nom", max_length=160)
+    trade = models.CharField("activité", max_length=120, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    mobile = models.CharField("mobile", max_length=20, blank=True)
+    phone = models.CharField("téléphone", max_length=20, blank=True)
+    fax = models.CharField("fax", max_length=20, blank=True)
+    address = models.CharField("adresse", max_length=255, blank=True)
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="clients"
+    )
+    # Paramètres du compte / Message
+    default_copy_email = models.BooleanField("notifier par e-mail", default=False)
+    default_copy_sms = models.BooleanField("notifier par SMS", default=False)
+    default_copy_fax = models.BooleanField("notifier par fax", default=False)
+    message_info = models.CharField("message infos", max_length=80, blank=True)
+    default_template = models.ForeignKey(
+        "messaging.MessageTemplate",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    search_text = models.CharField(max_length=400, editable=False, default="")
+    shared_with = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        through="ClientShare",
+        related_name="shared_clients",
+    )
+
+    class Meta:
+        verbose_name = "client"
+        ordering = ["name"]
+        indexes = [models.Index(fields=["permanence", "name"], name="client_perm_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.search_text = (
+            fold(f"{self.name} {self.trade}")
+            + " "
+            + phone_search_digits(self.mobile)
+            + " "
+            + phone_search_digits(self.phone)
+        )
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def mobile_display(self) -> str:
+        return display_phone(self.mobile)
+
+    @property
+    def phone_display(self) -> str:
+        return display_phone(self.phone)
+
+    @property
+    def fax_display(self) -> str:
+        return display_phone(self.fax)
+
+
+class ClientShare(BaseModel):
+    """Partage de messages: this user also sees the client's (non-private) messages."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client_shares"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "user"], name="clientshare_unique")
+        ]
+
+
+class Contact(BaseModel):
+    """A caller in a client's contact book."""
+
+    permanence = models.ForeignKey(Permanence, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField("nom", max_length=160)
+    phone = models.CharField("téléphone", max_length=20, blank=True)
+    phone2 = models.CharField("autre téléphone", max_length=20, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    note = models.TextField("note", blank=True, max_length=2000)
+    search_text = models.CharField(max_length=400, editable=False, default="")
+
+    class Meta:
+        verbose_name = "contact"
+        ordering = ["name"]
+        indexes = [models.Index(fields=["client", "name"], name="contact_client_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.search_text = self.build_search_text()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def build_search_text(self) -> str:
+        return " ".join(
+            part
+            for part in (
+                fold(self.name),
+                fold(self.email),
+                phone_search_digits(self.phone),
+                phone_search_digits(self.phone2),
+            )
+            if part
+        )
+
+    @property
+    def phone_display(self) -> str:
+        return display_phone(self.phone)
+
+    @property
+    def phone2_display(self) -> str:
+        return display_phone(self.phone2)

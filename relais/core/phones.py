@@ -1,0 +1,45 @@
+"""Phone numbers: stored in E.164, shown the French way, validated with France as default."""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import PhoneNumberFormat
+
+from relais.core.errors import ValidationFailed
+
+DEFAULT_REGION = "FR"
+
+
+def normalize_phone(raw: str, *, field: str = "phone") -> str:
+    """Return the E.164 form of raw, or raise a French error. Empty stays empty."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        raise ValidationFailed.on(field, "Numéro de téléphone invalide.") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationFailed.on(field, "Numéro de téléphone invalide.")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def display_phone(e164: str) -> str:
+    """French numbers as "06 12 34 56 78", others internationally."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code == 33:
+        return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+
+
+def phone_search_digits(e164: str) -> str:
+    """Digits a search may match: the national form (0612…) and the international one."""
+    if not e164:
+        return ""
+    national = display_phone(e164)
+    return f"{''.join(c for c in national if c.isdigit())} {e164.lstrip('+')}"

@@ -1,0 +1,72 @@
+"""The outbox: one row per copy that leaves the building. The row is the truth."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from relais.core.models import BaseModel
+from relais.tenancy.models import Permanence
+
+
+def new_callback_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Delivery(BaseModel):
+    EMAIL = "email"
+    SMS = "sms"
+    FAX = "fax"
+    CHANNELS = [(EMAIL, "E-mail"), (SMS, "SMS"), (FAX, "Fax")]
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    STATUSES = [
+        (QUEUED, "En attente"),
+        (SENDING, "En cours d'envoi"),
+        (SENT, "Envoyée"),
+        (DELIVERED, "Remise"),
+        (FAILED, "Échec"),
+    ]
+
+    permanence = models.ForeignKey(Permanence, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(
+        "messaging.Message", on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(max_length=5, choices=CHANNELS)
+    to = models.CharField(max_length=254)
+    to_name = models.CharField(max_length=160, blank=True)
+    # Null for the client itself; the user for copy recipients and the circle.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=STATUSES, default=QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=80, blank=True)
+    provider_id = models.CharField(max_length=120, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    callback_token = models.CharField(max_length=64, default=new_callback_token)
+
+    class Meta:
+        verbose_name = "copie"
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="delivery_due",
+                condition=models.Q(status__in=["queued", "sending"]),
+            ),
+            models.Index(fields=["message"], name="delivery_message"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.to}"

@@ -1,0 +1,202 @@
+"""Messages (threads), their recipients, per-user read state, replies, history and templates."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from relais.core.models import BaseModel
+from relais.tenancy.models import Permanence
+
+
+class MessageTemplate(BaseModel):
+    """Modèle de messages: pre-written subject and body, with the options it ticks."""
+
+    permanence = models.ForeignKey(Permanence, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField("nom", max_length=120)
+    subject = models.CharField("sujet", max_length=200, blank=True)
+    body = models.TextField("message", blank=True, max_length=20000)
+    consigne = models.TextField("consigne", blank=True, max_length=1000)
+    auto_vad = models.BooleanField("cocher VAD automatiquement", default=False)
+    auto_circle = models.BooleanField(
+        "cocher « Copie cercle compagnie » automatiquement", default=False
+    )
+    # Empty: available to every client of the permanence.
+    clients = models.ManyToManyField("clients.Client", blank=True, related_name="templates")
+
+    class Meta:
+        verbose_name = "modèle de message"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Message(BaseModel):
+    """A thread on a client's file."""
+
+    STATUS_NORMAL = "normal"
+    STATUS_TODO = "todo"
+    STATUS_DONE = "done"
+    STATUSES = [
+        (STATUS_NORMAL, "Message"),
+        (STATUS_TODO, "Tâche à faire"),
+        (STATUS_DONE, "Tâche faite"),
+    ]
+
+    permanence = models.ForeignKey(Permanence, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages_written"
+    )
+    subject = models.CharField("sujet", max_length=200)
+    body = models.TextField("message", max_length=20000)
+    status = models.CharField(max_length=10, choices=STATUSES, default=STATUS_NORMAL)
+    due_date = models.DateField("à faire le", null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    is_urgent = models.BooleanField("urgent", default=False)
+    is_private = models.BooleanField("privé", default=False)
+    is_vad = models.BooleanField("VAD", default=False)
+    is_client_remark = models.BooleanField("remarque client", default=False)
+    contact = models.ForeignKey(
+        "clients.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    template = models.ForeignKey(
+        MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    copy_circle = models.BooleanField("copie cercle compagnie", default=False)
+    copy_email = models.BooleanField(default=False)
+    copy_sms = models.BooleanField(default=False)
+    copy_fax = models.BooleanField(default=False)
+    attach = models.JSONField(null=True, blank=True)
+    # Moves with every reply: the inbox is sorted on it.
+    last_activity_at = models.DateTimeField()
+    reply_count = models.PositiveIntegerField(default=0)
+    idempotency_key = models.CharField(max_length=120, blank=True, default="")
+
+    class Meta:
+        verbose_name = "message"
+        ordering = ["-last_activity_at"]
+        indexes = [
+            models.Index(fields=["client", "-last_activity_at"], name="msg_client_activity"),
+            models.Index(
+                fields=["permanence", "status", "due_date"],
+                name="msg_open_tasks",
+                condition=models.Q(status="todo"),
+            ),
+            models.Index(
+                fields=["permanence", "-created_at"],
+                name="msg_urgent",
+                condition=models.Q(is_urgent=True),
+            ),
+            models.Index(
+                fields=["permanence", "-created_at"],
+                name="msg_remarks",
+                condition=models.Q(is_client_remark=True),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="msg_idempotency",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def is_task(self) -> bool:
+        return self.status == self.STATUS_TODO
+
+    @property
+    def is_day_task(self) -> bool:
+        return self.status == self.STATUS_TODO and self.due_date is not None
+
+
+class Recipient(models.Model):
+    """A user who receives the thread besides the client: a copy recipient or the circle."""
+
+    CC = "cc"
+    CIRCLE = "circle"
+
+    id = models.BigAutoField(primary_key=True)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="recipients")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="copies_received"
+    )
+    reason = models.CharField(max_length=10, choices=[(CC, "Copie"), (CIRCLE, "Cercle")])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="recipient_unique")]
+        indexes = [models.Index(fields=["user", "message"], name="recipient_user")]
+
+
+class ReadState(models.Model):
+    """That user has read that thread (up to its latest activity at read time)."""
+
+    id = models.BigAutoField(primary_key=True)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "message"], name="read_unique")]
+
+
+class Reply(BaseModel):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=20000)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["message", "created_at"], name="reply_message")]
+
+
+class HistoryEvent(models.Model):
+    """One line of a thread's history: who did what, when."""
+
+    CREATED = "created"
+    READ = "read"
+    UNREAD = "unread"
+    REPLIED = "replied"
+    TASK_TODO = "task_todo"
+    TASK_DONE = "task_done"
+    TASK_CANCEL = "task_cancel"
+    COPY_QUEUED = "copy_queued"
+    COPY_SENT = "copy_sent"
+    COPY_DELIVERED = "copy_delivered"
+    COPY_FAILED = "copy_failed"
+    COPY_RETRY = "copy_retry"
+    KINDS = [
+        (CREATED, "Message créé"),
+        (READ, "Lu"),
+        (UNREAD, "Marqué non lu"),
+        (REPLIED, "Réponse"),
+        (TASK_TODO, "Passé en tâche à faire"),
+        (TASK_DONE, "Passé à tâche faite"),
+        (TASK_CANCEL, "Tâche annulée"),
+        (COPY_QUEUED, "Copie en attente d'envoi"),
+        (COPY_SENT, "Copie envoyée"),
+        (COPY_DELIVERED, "Copie remise"),
+        (COPY_FAILED, "Échec de la copie"),
+        (COPY_RETRY, "Nouvel essai prévu"),
+    ]
+
+    id = models.BigAutoField(primary_key=True)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="history")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=KINDS)
+    detail = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["message", "at"], name="history_message")]

@@ -1,0 +1,372 @@
+"""Every write on messages goes through here: pages and API call the same functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from relais.clients.models import Client, Contact
+from relais.core.errors import PermissionDenied, ValidationFailed
+from relais.core.validation import Errors, clean_text
+from relais.messaging.models import (
+    HistoryEvent,
+    Message,
+    MessageTemplate,
+    ReadState,
+    Recipient,
+    Reply,
+)
+from relais.tenancy import permissions as perms
+from relais.tenancy.access import parse_id
+from relais.tenancy.models import User
+
+IDEMPOTENCY_WINDOW = dt.timedelta(hours=24)
+SUBJECT_MAX = 200
+BODY_MAX = 20000
+
+
+def cc_eligibility_filter(client: Client) -> Q:
+    """Users who may receive a copy of this client's messages."""
+    condition = Q(permanence_id=client.permanence_id) & (
+        Q(kind=User.STAFF) | Q(client_shares__client_id=client.id)
+    )
+    if client.company_id:
+        condition |= Q(permanence_id=client.permanence_id, kind=User.CLIENT) & Q(
+            client__company_id=client.company_id
+        )
+    return condition
+
+
+def history_rows(
+    message: Message, kind: str, *, actor: User | None, detail: str = "", at: dt.datetime
+) -> HistoryEvent:
+    return HistoryEvent(message=message, actor=actor, kind=kind, detail=detail[:300], at=at)
+
+
+@dataclass
+class SendInput:
+    """What the composer or the API asks for; validated by message_send."""
+
+    subject: str = ""
+    body: str = ""
+    cc: Sequence[Any] = field(default_factory=list)
+    is_task: bool = False
+    due_date: Any = None
+    is_urgent: bool = False
+    is_private: bool = False
+    is_vad: bool = False
+    is_client_remark: bool = False
+    contact: Any = None
+    template: Any = None
+    copy_circle: bool = False
+    copy_email: bool = False
+    copy_sms: bool = False
+    copy_fax: bool = False
+    attach: dict[str, Any] | None = None
+
+
+def parse_due_date(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValidationFailed.on("due_date", "Date invalide : utilisez le format jj/mm/aaaa.")
+
+
+def _existing_for_key(author: User, key: str) -> Message | None:
+    if not key:
+        return None
+    return Message.objects.filter(
+        author=author, idempotency_key=key, created_at__gte=timezone.now() - IDEMPOTENCY_WINDOW
+    ).first()
+
+
+def message_send(
+    *, author: User, client: Client, data: SendInput, idempotency_key: str = ""
+) -> tuple[Message, bool]:
+    """Writes a message on the client's file with its copies; returns (message, created).
+
+    The same idempotency key within 24 h returns the first message and creates nothing.
+    """
+    key = (idempotency_key or "").strip()[:120]
+    if existing := _existing_for_key(author, key):
+        return existing, False
+
+    if author.is_staff_user and not author.has_right(perms.MESSAGES_ADD):
+        raise PermissionDenied()
+    if author.is_client_user and author.client_id != client.id:
+        raise PermissionDenied()
+
+    errors = Errors()
+    subject = body = ""
+    try:
+        subject = clean_text(
+            data.subject, field="subject", label="Sujet", max_length=SUBJECT_MAX, required=True
+        )
+    except ValidationFailed as exc:
+        errors.capture(exc)
+    body = (data.body or "").strip("\n\r ")
+    if not body.strip():
+        errors.add("body", "Message : ce champ est obligatoire.")
+    elif len(body) > BODY_MAX:
+        errors.add("body", f"Message : {BODY_MAX} caractères au maximum ({len(body)} saisis).")
+    due_date = None
+    try:
+        due_date = parse_due_date(data.due_date)
+    except ValidationFailed as exc:
+        errors.capture(exc)
+    if due_date and not data.is_task:
+        errors.add("due_date", "Une date « à faire le » demande de cocher « Tâche ».")
+
+    is_client = author.is_client_user
+    if data.is_client_remark and not is_client:
+        errors.add("is_client_remark", "Seul un compte client peut écrire une remarque client.")
+    cc_ids: list[Any] = []
+    for raw in data.cc or []:
+        try:
+            cc_ids.append(parse_id(raw))
+        except Exception:
+            errors.add("cc", "Destinataire en copie introuvable.")
+    cc_ids = list(dict.fromkeys(cc_ids))
+    if data.is_private and cc_ids:
+        errors.add("cc", "Un message privé n'est envoyé qu'au destinataire : retirez les copies.")
+    if data.is_private and data.copy_circle:
+        errors.add("copy_circle", "Un message privé ne part pas en copie au cercle compagnie.")
+    if is_client and (
+        cc_ids or data.copy_circle or data.copy_email or data.copy_sms or data.copy_fax
+    ):
+        errors.add("cc", "Un compte client ne peut pas envoyer de copies.")
+    if data.copy_circle and not client.company_id:
+        errors.add("copy_circle", "Ce client n'appartient à aucune compagnie.")
+    if data.copy_email and not client.email:
+        errors.add(
+            "copy_email", "Le client n'a pas d'adresse e-mail : impossible d'envoyer la copie."
+        )
+    if data.copy_sms and not client.mobile:
+        errors.add(
+            "copy_sms", "Le client n'a pas de numéro de mobile : impossible d'envoyer le SMS."
+        )
+    if data.copy_fax and not client.fax:
+        errors.add("copy_fax", "Le client n'a pas de numéro de fax : impossible d'envoyer le fax.")
+
+    contact: Contact | None = None
+    if data.contact:
+        try:
+            contact = Contact.objects.filter(client=client, id=parse_id(data.contact)).first()
+        except Exception:
+            contact = None
+        if contact is None:
+            errors.add("contact", "Contact introuvable pour ce client.")
+    template: MessageTemplate | None = None
+    if data.template:
+        try:
+            template = MessageTemplate.objects.filter(
+                permanence_id=client.permanence_id, id=parse_id(data.template)
+            ).first()
+        except Exception:
+            template = None
+        if template is None:
+            errors.add("template", "Modèle de message introuvable.")
+
+    cc_users: list[User] = []
+    if cc_ids and not errors.fields:
+        cc_users = list(
+            User.objects.filter(
+                cc_eligibility_filter(client), id__in=cc_ids, is_active=True
+            ).distinct()
+        )
+        if len(cc_users) != len(cc_ids):
+            errors.add("cc", "Destinataire en copie introuvable.")
+    attach = None
+    if data.attach:
+        from relais.messaging.attachments import clean_attach
+
+        try:
+            attach = clean_attach(data.attach)
+        except ValidationFailed as exc:
+            errors.capture(exc)
+    errors.raise_if_any()
+
+    circle_users: list[User] = []
+    if data.copy_circle and client.company_id:
+        circle_users = list(
+            User.objects.filter(company_circles__id=client.company_id, is_active=True).exclude(
+                id__in=[u.id for u in cc_users]
+            )
+        )
+
+    now = timezone.now()
+    message = Message(
+        permanence_id=client.permanence_id,
+        client=client,
+        author=author,
+        subject=subject,
+        body=body,
+        status=Message.STATUS_TODO if data.is_task else Message.STATUS_NORMAL,
+        due_date=due_date,
+        is_urgent=bool(data.is_urgent),
+        is_private=bool(data.is_private),
+        is_vad=bool(data.is_vad),
+        is_client_remark=bool(data.is_client_remark),
+        contact=contact,
+        template=template,
+        copy_circle=bool(data.copy_circle),
+        copy_email=bool(data.copy_email),
+        copy_sms=bool(data.copy_sms),
+        copy_fax=bool(data.copy_fax),
+        attach=attach,
+        last_activity_at=now,
+        idempotency_key=key,
+    )
+    from relais.delivery.services import deliveries_enqueue_on_commit, deliveries_plan
+
+    try:
+        with transaction.atomic():
+            if key:
+                # An expired key may be used again.
+                Message.objects.filter(author=author, idempotency_key=key).update(
+                    idempotency_key=""
+                )
+            message.save(force_insert=True)
+            Recipient.objects.bulk_create(
+                [Recipient(message=message, user=u, reason=Recipient.CC) for u in cc_users]
+                + [
+                    Recipient(message=message, user=u, reason=Recipient.CIRCLE)
+                    for u in circle_users
+                ]
+            )
+            ReadState.objects.create(message=message, user=author, read_at=now)
+            deliveries = deliveries_plan(
+                message=message, client=client, cc_users=cc_users, circle_users=circle_users
+            )
+            events = [history_rows(message, HistoryEvent.CREATED, actor=author, at=now)]
+            if message.status == Message.STATUS_TODO:
+                detail = f"A faire le {due_date:%d/%m/%Y}" if due_date else ""
+                events.append(
+                    history_rows(
+                        message, HistoryEvent.TASK_TODO, actor=author, detail=detail, at=now
+                    )
+                )
+            events += [
+                history_rows(
+                    message,
+                    HistoryEvent.COPY_QUEUED,
+                    actor=author,
+                    detail=f"{d.get_channel_display()} → {d.to}",
+                    at=now,
+                )
+                for d in deliveries
+            ]
+            HistoryEvent.objects.bulk_create(events)
+            deliveries_enqueue_on_commit([d.id for d in deliveries])
+    except IntegrityError:
+        # A concurrent request with the same key won the race.
+        if existing := _existing_for_key(author, key):
+            return existing, False
+        raise
+    return message, True
+
+
+def reply_post(*, author: User, message: Message, body: str, make_task: bool = False) -> Reply:
+    """Posts a reply on a thread; "Valider + Tâche à faire" also makes it a to-do."""
+    if author.is_staff_user and not author.has_right(perms.MESSAGES_ADD):
+        raise PermissionDenied()
+    text = (body or "").strip("\n\r ")
+    if not text.strip():
+        raise ValidationFailed.on("body", "Réponse : ce champ est obligatoire.")
+    if len(text) > BODY_MAX:
+        raise ValidationFailed.on(
+            "body", f"Réponse : {BODY_MAX} caractères au maximum ({len(text)} saisis)."
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        reply = Reply.objects.create(message=message, author=author, body=text)
+        updates: dict[str, Any] = {"last_activity_at": now, "reply_count": F("reply_count") + 1}
+        events = [history_rows(message, HistoryEvent.REPLIED, actor=author, at=now)]
+        if make_task and message.status != Message.STATUS_TODO:
+            updates.update(status=Message.STATUS_TODO, done_by=None, done_at=None)
+            events.append(history_rows(message, HistoryEvent.TASK_TODO, actor=author, at=now))
+        Message.objects.filter(pk=message.pk).update(**updates)
+        # Everyone else now has something new to read; the author has read it.
+        ReadState.objects.filter(message=message).exclude(user=author).delete()
+        ReadState.objects.update_or_create(message=message, user=author, defaults={"read_at": now})
+        HistoryEvent.objects.bulk_create(events)
+    message.refresh_from_db()
+    return reply
+
+
+def message_mark_read(*, user: User, message: Message) -> bool:
+    """Marks the thread read for the user; returns True when it was unread."""
+    now = timezone.now()
+    _, created = ReadState.objects.get_or_create(
+        message=message, user=user, defaults={"read_at": now}
+    )
+    if created:
+        HistoryEvent.objects.create(message=message, actor=user, kind=HistoryEvent.READ, at=now)
+    return created
+
+
+def message_mark_unread(*, user: User, message: Message) -> bool:
+    deleted, _ = ReadState.objects.filter(message=message, user=user).delete()
+    if deleted:
+        HistoryEvent.objects.create(
+            message=message, actor=user, kind=HistoryEvent.UNREAD, at=timezone.now()
+        )
+    return bool(deleted)
+
+
+def task_set(*, user: User, message: Message, action: str, due_date: Any = None) -> Message:
+    """todo / done / cancel. A conditional update makes two simultaneous clicks end in one
+    state with one history line."""
+    if user.is_staff_user and not user.has_right(perms.MESSAGES_ADD):
+        raise PermissionDenied()
+    if user.is_client_user and message.client_id != user.client_id:
+        raise PermissionDenied("Seul le client du dossier peut changer cette tâche.")
+    now = timezone.now()
+    qs = Message.objects.filter(pk=message.pk)
+    with transaction.atomic():
+        if action == "todo":
+            due = parse_due_date(due_date)
+            changed = qs.exclude(status=Message.STATUS_TODO, due_date=due).update(
+                status=Message.STATUS_TODO, due_date=due, done_by=None, done_at=None
+            )
+            kind, detail = HistoryEvent.TASK_TODO, (f"A faire le {due:%d/%m/%Y}" if due else "")
+        elif action == "done":
+            changed = qs.filter(status=Message.STATUS_TODO).update(
+                status=Message.STATUS_DONE, done_by=user, done_at=now
+            )
+            kind, detail = HistoryEvent.TASK_DONE, ""
+        elif action == "cancel":
+            changed = qs.exclude(status=Message.STATUS_NORMAL).update(
+                status=Message.STATUS_NORMAL, due_date=None, done_by=None, done_at=None
+            )
+            kind, detail = HistoryEvent.TASK_CANCEL, ""
+        else:
+            raise ValidationFailed.on("action", "Action inconnue : todo, done ou cancel.")
+        if changed:
+            HistoryEvent.objects.create(
+                message=message, actor=user, kind=kind, detail=detail, at=now
+            )
+    message.refresh_from_db()
+    return message
+
+
+def messages_mark_read_bulk(*, user: User, messages: Iterable[Message]) -> None:
+    now = timezone.now()
+    ReadState.objects.bulk_create(
+        [ReadState(message=m, user=user, read_at=now) for m in messages], ignore_conflicts=True
+    )

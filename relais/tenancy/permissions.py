@@ -1,0 +1,50 @@
+"""The catalogue of named rights, in the original product's style, and the default roles."""
+
+from __future__ import annotations
+
+MESSAGES_ADD = "MESSAGES / Entité / Ajout message"
+MESSAGES_READ = "MESSAGES / Entité / Lecture"
+MESSAGES_REMARKS = "MESSAGES / Remarques clients"
+MESSAGES_TASKS_FOLLOW = "MESSAGES / Suivi des tâches"
+CONTACTS_ADD = "CONTACTS / Entité / Ajout contact"
+CLIENTS_SETTINGS = "COMPTES / Clients / Paramètres"
+CLIENTS_EDIT = "COMPTES / Clients / Modification"
+ROLES_EDIT = "COMPTES / Rôles / Modification"
+TEMPLATES = "TEMPLATE / Messages"
+DELIVERY_OUTBOX = "MESSAGES / Boîte d'envoi"
+
+CATALOGUE: dict[str, str] = {
+    MESSAGES_READ: "Lire les messages des dossiers clients",
+    MESSAGES_ADD: "Écrire un message sur un dossier client",
+    MESSAGES_TASKS_FOLLOW: "Voir le suivi des tâches de la permanence",
+    MESSAGES_REMARKS: "Lire les remarques des clients",
+    DELIVERY_OUTBOX: "Consulter les copies envoyées (e-mail, SMS, fax)",
+    CONTACTS_ADD: "Ajouter un contact à un dossier client",
+    CLIENTS_EDIT: "Modifier les coordonnées d'un client",
+    CLIENTS_SETTINGS: "Modifier les paramètres du compte d'un client",
+    TEMPLATES: "Gérer les modèles de messages",
+    ROLES_EDIT: "Modifier les droits des rôles",
+}
+
+OPERATEUR = "operateur"
+SUPERVISEUR = "superviseur"
+GERANT = "gerant"
+
+ROLE_LABELS = {OPERATEUR: "Opérateur", SUPERVISEUR: "Superviseur", GERANT: "Gérant"}
+
+DEFAULT_ROLE_PERMISSIONS: dict[str, list[str]] = {
+    OPERATEUR: [MESSAGES_READ, MESSAGES_ADD, MESSAGES_TASKS_FOLLOW, CONTACTS_ADD],
+    SUPERVISEUR: [
+        MESSAGES_READ,
+        MESSAGES_ADD,
+        MESSAGES_TASKS_FOLLOW,
+        MESSAGES_REMARKS,
+        DELIVERY_OUTBOX,
+        CONTACTS_ADD,
+        CLIENTS_EDIT,
+    ],
+    GERANT: list(CATALOGUE),
+}
+
+# A gérant can never lock himself out of the roles page.
+LOCKED: dict[str, set[str]] = {GERANT: {ROLES_EDIT}}

@@ -1,0 +1,31 @@
+"""Writes on roles and people."""
+
+from __future__ import annotations
+
+from relais.core.errors import ValidationFailed
+from relais.tenancy import permissions as perms
+from relais.tenancy.access import require_right
+from relais.tenancy.models import Permanence, Role, User
+
+
+def roles_ensure(*, permanence: Permanence) -> dict[str, Role]:
+    """The three roles of a permanence, created with the default rights when missing."""
+    roles = {role.kind: role for role in Role.objects.filter(permanence=permanence)}
+    for kind, rights in perms.DEFAULT_ROLE_PERMISSIONS.items():
+        if kind not in roles:
+            roles[kind] = Role.objects.create(
+                permanence=permanence, kind=kind, permissions=list(rights)
+            )
+    return roles
+
+
+def role_set_permissions(*, user: User, role: Role, permissions: list[str]) -> Role:
+    """A gérant changes which rights a role of his permanence holds."""
+    require_right(user, perms.ROLES_EDIT)
+    unknown = [code for code in permissions if code not in perms.CATALOGUE]
+    if unknown:
+        raise ValidationFailed.on("permissions", f"Droit inconnu : {unknown[0]}.")
+    wanted = set(permissions) | perms.LOCKED.get(role.kind, set())
+    role.permissions = [code for code in perms.CATALOGUE if code in wanted]
+    role.save(update_fields=["permissions"])
+    return role
