@@ -1,5 +1,8 @@
 from django.urls import include, path
 
+from relais.api.api import api
+
 urlpatterns = [
+    path("api/v1/", api.urls),
     path("", include("relais.ui.urls")),
 ]
