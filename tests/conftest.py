@@ -34,31 +34,31 @@ class World:
 
 @pytest.fixture
 def world(db: None) -> World:
-    perm_a = f.PermanenceFactory(name="Permanence Azur", slug="azur")
-    perm_b = f.PermanenceFactory(name="Permanence Horizon", slug="horizon")
-    client_a = f.ClientFactory(permanence=perm_a, name="Dr Cécile Lemoine")
-    client_b = f.ClientFactory(permanence=perm_b, name="Plomberie Horizon")
+    perm_a = f.PermanenceFactory.create(name="Permanence Azur", slug="azur")
+    perm_b = f.PermanenceFactory.create(name="Permanence Horizon", slug="horizon")
+    client_a = f.ClientFactory.create(permanence=perm_a, name="Dr Cécile Lemoine")
+    client_b = f.ClientFactory.create(permanence=perm_b, name="Plomberie Horizon")
     return World(
         perm_a=perm_a,
         perm_b=perm_b,
-        gerant_a=f.StaffFactory(
+        gerant_a=f.StaffFactory.create(
             permanence=perm_a, role_kind=perms.GERANT, email="gerant@a.test", first_name="Gérard"
         ),
-        superviseur_a=f.StaffFactory(
+        superviseur_a=f.StaffFactory.create(
             permanence=perm_a,
             role_kind=perms.SUPERVISEUR,
             email="superviseur@a.test",
             first_name="Sophie",
         ),
-        operateur_a=f.StaffFactory(
+        operateur_a=f.StaffFactory.create(
             permanence=perm_a, role_kind=perms.OPERATEUR, email="operateur@a.test", first_name="Léa"
         ),
-        gerant_b=f.StaffFactory(
+        gerant_b=f.StaffFactory.create(
             permanence=perm_b, role_kind=perms.GERANT, email="gerant@b.test", first_name="Bruno"
         ),
         client_a=client_a,
         client_b=client_b,
-        client_user_a=f.ClientUserFactory(client=client_a, email="client@a.test"),
+        client_user_a=f.ClientUserFactory.create(client=client_a, email="client@a.test"),
     )
 
 
@@ -73,3 +73,23 @@ def api_client(user: User) -> HttpClient:
     """An API client carrying user's bearer token."""
     token = ApiToken.issue(user)
     return HttpClient(headers={"Authorization": f"Bearer {token}"})
+
+
+# In CI (RELAIS_REQUIRE_BROWSER=1) a skipped browser test fails the run: the journeys must
+# really have been driven in Chromium.
+_skipped_browser_tests: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and "/browser/" in report.nodeid.replace("\\", "/"):
+        _skipped_browser_tests.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import os
+
+    if os.environ.get("RELAIS_REQUIRE_BROWSER") == "1" and _skipped_browser_tests:
+        print(f"\nBrowser tests are required here, but {len(_skipped_browser_tests)} were skipped:")
+        for nodeid in _skipped_browser_tests:
+            print(f"  {nodeid}")
+        session.exitstatus = 1

@@ -17,7 +17,7 @@ def client_queryset_for_user(user: User) -> QuerySet[Client]:
     """Clients a user may open: all of the permanence for staff, its own for a client user."""
     qs = Client.objects.filter(permanence_id=user.permanence_id)
     if user.is_client_user:
-        qs = qs.filter(id=user.client_id)
+        qs = qs.filter(pk=user.client_id) if user.client_id else qs.none()
     return qs
 
 

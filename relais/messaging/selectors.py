@@ -78,10 +78,9 @@ def message_list_for_client(
         raise PermissionDenied()
     qs = with_unread(visible_messages(user).filter(client=client), user)
     qs = filter_kind(qs, kind)
-    if unread is True:
-        qs = qs.filter(is_read=False)
-    elif unread is False:
-        qs = qs.filter(is_read=True)
+    if unread is not None:
+        read = Exists(ReadState.objects.filter(message_id=OuterRef("pk"), user_id=user.id))
+        qs = qs.filter(~read if unread else read)
     if before is not None:
         qs = qs.filter(last_activity_at__lt=before)
     return list(list_prefetch(qs).order_by("-last_activity_at")[:limit])
