@@ -1,11 +1,50 @@
-"""The REST API v1 (API.md). Endpoints only: no models, no business rules."""
+"""The REST API v1 (API.md). Endpoints only: no models, no business rules.
+
+Every endpoint authenticates (bearer token or the pages' session), fetches through an access
+helper, validates its input, and calls one service; errors come out in one shape (errors.py).
+"""
 
 from ninja import NinjaAPI
+
+from relais.api import auth, clients, docs, errors, messages
+
+DESCRIPTION = """
+Everything a person can do in the Relais pages, with the same permissions.
+
+**Authentication.** `POST /api/v1/auth/token` with `{"username": "<e-mail>", "password": "…"}`
+returns `{"token": "…"}`; send it as `Authorization: Bearer <token>`. Repeated failures lock the
+e-mail for a while (429). Same-origin calls from the pages may use their session instead; unsafe
+methods then need the `X-CSRFToken` header.
+
+**Errors.** Always `{"detail": "<French sentence>", "errors": {"<field>": ["…"]}}`: 400 malformed
+JSON, 401 not authenticated, 403 known object but missing right, 404 unknown or another
+permanence's (indistinguishable), 409 conflict, 413 body too large, 422 invalid values (nothing
+saved).
+
+**Lists.** `{"items": [...], "next": "<cursor or null>"}`; pass `?cursor=<next>` for the next
+page and `?limit=` (at most 200). Threads come newest activity first; clients, contacts and
+recipients by name. Boolean parameters take `true` / `false`.
+
+**Sending** accepts an `Idempotency-Key` header: the same key within 24 h creates nothing new
+and answers 200 with the first message (and `Idempotent-Replayed: true`) instead of 201.
+
+Ids are UUID strings, dates `YYYY-MM-DD`, instants ISO 8601 with offset (Europe/Paris).
+"""
 
 api = NinjaAPI(
     title="Relais API",
     version="1",
+    description=DESCRIPTION,
     urls_namespace="api",
+    docs=docs.OfflineSwagger(),
     docs_url="/docs",
     openapi_url="/openapi.json",
+    auth=[auth.BearerAuth(), auth.SessionAuth()],
+    parser=errors.JsonObjectParser(),
 )
+errors.install(api)
+api.add_router("/auth", auth.router)
+api.add_router("", clients.router)
+api.add_router("", messages.router)
+api.add_router("", docs.router)
+api.add_router("", docs.fallback)

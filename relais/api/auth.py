@@ -1,0 +1,115 @@
+"""How a caller proves who it is: a bearer token, or the pages' session (with CSRF)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
+
+from relais.api.errors import ErrorOut
+from relais.api.schemas import Text
+from relais.core.errors import PermissionDenied, RelaisError
+from relais.tenancy.models import ApiToken, User
+
+# last_used_at is informative: writing it on every call would cost an UPDATE per request.
+TOUCH_EVERY = dt.timedelta(minutes=1)
+
+
+class Unauthorized(RelaisError):
+    status = 401
+
+
+class BearerAuth(HttpBearer):
+    """`Authorization: Bearer <token>`; only the token's hash is stored."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        token = (token or "").strip()
+        if not token or len(token) > 200:
+            return None
+        row = (
+            ApiToken.objects.select_related("user", "user__role")
+            .filter(digest=ApiToken.hash(token), user__is_active=True)
+            .first()
+        )
+        if row is None:
+            return None
+        now = timezone.now()
+        if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        request.user = row.user
+        return row.user
+
+
+class SessionAuth(APIKeyCookie):
+    """The pages' session, for same-origin calls. Unsafe methods need the CSRF token
+    (header `X-CSRFToken`), exactly as a form post would."""
+
+    param_name: str = settings.SESSION_COOKIE_NAME
+
+    def __init__(self) -> None:
+        super().__init__(csrf=True)
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # The CSRF check comes after we know there is a logged-in user: an anonymous call
+        # must answer 401, not 403.
+        return request.COOKIES.get(self.param_name)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        user = getattr(request, "user", None)
+        if not key or user is None or not user.is_authenticated or not user.is_active:
+            return None
+        if self.csrf and check_csrf(request) is not None:
+            raise PermissionDenied(
+                "Jeton CSRF manquant ou invalide : envoyez l'en-tête X-CSRFToken."
+            )
+        return cast(User, user)
+
+
+def current_user(request: HttpRequest) -> User:
+    return cast(User, request.auth)  # type: ignore[attr-defined]
+
+
+# --- POST /auth/token ------------------------------------------------------------------------
+
+router = Router(tags=["Authentification"])
+
+
+class TokenIn(Schema):
+    username: Text
+    password: Text
+
+
+class TokenOut(Schema):
+    token: str
+
+
+@router.post(
+    "/token",
+    auth=None,
+    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="Obtenir un jeton d'accès",
+)
+def token_create(request: HttpRequest, payload: TokenIn) -> Any:
+    """Exchange an e-mail (`username`) and password for a bearer token.
+
+    Wrong credentials answer 401. After repeated failures for the same e-mail and address
+    the account is locked for a while: 429, even with the right password.
+    """
+    user = authenticate(
+        request=request,
+        username=payload.username.strip().lower(),
+        password=payload.password,
+    )
+    if user is None or not user.is_active:
+        raise Unauthorized("Identifiant ou mot de passe incorrect.")
+    # A successful login, as for the pages: clears the failure count, records last_login.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    return {"token": ApiToken.issue(cast(User, user))}

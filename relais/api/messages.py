@@ -1,0 +1,334 @@
+"""Messages: a client's threads, sending, a thread, replies, tasks, read state, and the
+permanence-wide lists behind the left menu (tasks, urgent, day tasks, remarks, templates)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import Header, Query, Router, Status
+
+from relais.api.auth import current_user
+from relais.api.errors import ERROR_RESPONSES, ErrorOut
+from relais.api.pagination import clamp_limit, read_thread_cursor, thread_cursor
+from relais.api.schemas import (
+    MessageDetailOut,
+    MessageKind,
+    MessagePage,
+    ReadOut,
+    ReplyIn,
+    ReplyOut,
+    SendIn,
+    TaskIn,
+    TemplatePage,
+    Text,
+    message_detail_out,
+    message_out,
+    reply_out,
+    template_out,
+)
+from relais.clients.selectors import access_client_by_id
+from relais.core.errors import ValidationFailed
+from relais.messaging.models import Message
+from relais.messaging.selectors import (
+    access_message_by_id,
+    filter_kind,
+    list_prefetch,
+    message_list_for_client,
+    template_list_for_client,
+    thread_detail,
+    visible_messages,
+    with_unread,
+)
+from relais.messaging.services import (
+    SendInput,
+    message_mark_read,
+    message_mark_unread,
+    message_send,
+    reply_post,
+    task_set,
+)
+from relais.tenancy import permissions as perms
+from relais.tenancy.access import require_right, require_staff
+from relais.tenancy.models import User
+
+router = Router(tags=["Messages"])
+
+LIMIT = Query(None, ge=1, description="At most 200; 50 by default.")
+CURSOR = Query(None, max_length=200, description="The `next` of the previous page.")
+DAY_TASKS_MAX_DAYS = 366
+KIND = Query(None, description="Only threads of that kind.")
+UNREAD = Query(None, description="true: unread for me; false: read.")
+VAD = Query(None, description="true: VAD only; false: without VAD.")
+URGENT = Query(None, description="true: urgent only; false: not urgent.")
+DUE = Query(None, description="Day tasks due that day.")
+FROM = Query(None, alias="from", description="Today by default.")
+TO = Query(None, alias="to", description="31 days on by default.")
+CLIENT = Query(None, description="Client id; required for staff, a client user's own by default.")
+
+
+def _next(rows: list[Message], size: int) -> str | None:
+    """rows were fetched with size + 1: one more means there is an older page."""
+    if len(rows) <= size:
+        return None
+    last = rows[size - 1]
+    return thread_cursor(last.last_activity_at, last.id)
+
+
+def _thread_page(
+    user: User, qs: QuerySet[Message], *, cursor: str | None, limit: int | None
+) -> dict[str, Any]:
+    """Newest activity first, keyset-paged, with the unread flag: a fixed number of queries."""
+    size = clamp_limit(limit)
+    at, message_id = read_thread_cursor(cursor)
+    if at is not None:
+        qs = qs.filter(Q(last_activity_at__lt=at) | Q(last_activity_at=at, id__lt=message_id))
+    if "is_read" not in qs.query.annotations:
+        qs = with_unread(qs, user)
+    rows = list(list_prefetch(qs).order_by("-last_activity_at", "-id")[: size + 1])
+    return {"items": [message_out(m) for m in rows[:size]], "next": _next(rows, size)}
+
+
+def _detail(user: User, message: Message) -> dict[str, Any]:
+    detail = thread_detail(user=user, message=message)
+    return message_detail_out(message, detail, unread=user.id not in detail["reads"])
+
+
+# --- a client's threads ----------------------------------------------------------------------
+
+
+@router.get("/clients/{client_id}/messages", response={200: MessagePage, **ERROR_RESPONSES})
+def client_messages_list(
+    request: HttpRequest,
+    client_id: str,
+    kind: MessageKind | None = KIND,
+    unread: bool | None = UNREAD,
+    limit: int | None = LIMIT,
+    cursor: Text | None = CURSOR,
+) -> Any:
+    """The client file's threads visible to me, newest activity first."""
+    user = current_user(request)
+    client = access_client_by_id(user, client_id)
+    size = clamp_limit(limit)
+    before, before_id = read_thread_cursor(cursor)
+    rows = message_list_for_client(
+        user=user,
+        client=client,
+        kind=kind,
+        unread=unread,
+        before=before,
+        before_id=before_id,
+        limit=size + 1,
+    )
+    return {"items": [message_out(m) for m in rows[:size]], "next": _next(rows, size)}
+
+
+@router.post(
+    "/clients/{client_id}/messages",
+    response={200: MessageDetailOut, 201: MessageDetailOut, 409: ErrorOut, **ERROR_RESPONSES},
+)
+def client_messages_send(
+    request: HttpRequest,
+    response: HttpResponse,
+    client_id: str,
+    payload: SendIn,
+    idempotency_key: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        max_length=120,
+        description="Any unique string per send (e.g. a UUID): a retry within 24 h with the "
+        "same key returns the first message instead of sending again.",
+    ),
+) -> Any:
+    """Writes a message on the client's file (« Envoyer »).
+
+    Answers **201** with the message when it is created. When the `Idempotency-Key` was
+    already used by me within 24 h, nothing is created: the answer is **200** with the first
+    message, as it is now, and the header `Idempotent-Replayed: true`.
+
+    Invalid values answer 422 with the errors on their fields, and nothing is saved.
+    """
+    user = current_user(request)
+    client = access_client_by_id(user, client_id)
+    fields = payload.dict(exclude={"attach"})
+    attach = payload.attach.dict(by_alias=True) if payload.attach is not None else None
+    message, created = message_send(
+        author=user,
+        client=client,
+        data=SendInput(**fields, attach=attach),
+        idempotency_key=idempotency_key or "",
+    )
+    if not created:
+        response["Idempotent-Replayed"] = "true"
+    return Status(201 if created else 200, _detail(user, message))
+
+
+# --- one thread ------------------------------------------------------------------------------
+
+
+@router.get("/messages", response={200: MessagePage, **ERROR_RESPONSES})
+def messages_list(
+    request: HttpRequest,
+    kind: MessageKind | None = KIND,
+    unread: bool | None = UNREAD,
+    limit: int | None = LIMIT,
+    cursor: Text | None = CURSOR,
+) -> Any:
+    """Every thread visible to me, newest activity first: for a client user, its own
+    client's plus those shared with it or received in copy."""
+    user = current_user(request)
+    if user.is_staff_user:
+        require_right(user, perms.MESSAGES_READ)
+    qs = filter_kind(visible_messages(user), kind)
+    if unread is not None:
+        qs = with_unread(qs, user).filter(is_read=not unread)  # type: ignore[misc]
+    return _thread_page(user, qs, cursor=cursor, limit=limit)
+
+
+@router.get("/messages/{message_id}", response={200: MessageDetailOut, **ERROR_RESPONSES})
+def message_detail(request: HttpRequest, message_id: str) -> Any:
+    """The thread: the message, its copy recipients with their read time, replies, history
+    and copies (deliveries). Reading it here does not mark it read: POST …/read does."""
+    user = current_user(request)
+    return _detail(user, access_message_by_id(user, message_id))
+
+
+@router.post("/messages/{message_id}/replies", response={201: ReplyOut, **ERROR_RESPONSES})
+def message_reply(request: HttpRequest, message_id: str, payload: ReplyIn) -> Any:
+    """Replies on the thread (« Valider »); `make_task` also makes it a task to do
+    (« Valider + Tâche à faire »)."""
+    user = current_user(request)
+    message = access_message_by_id(user, message_id)
+    reply = reply_post(author=user, message=message, body=payload.body, make_task=payload.make_task)
+    return Status(201, reply_out(reply))
+
+
+@router.post("/messages/{message_id}/task", response={200: MessageDetailOut, **ERROR_RESPONSES})
+def message_task(request: HttpRequest, message_id: str, payload: TaskIn) -> Any:
+    """`todo` (optionally due on `due_date`), `done` (« Passer à Tâche faite ») or `cancel`
+    (« Annuler la tâche à faire »). Returns the message."""
+    user = current_user(request)
+    message = access_message_by_id(user, message_id)
+    message = task_set(user=user, message=message, action=payload.action, due_date=payload.due_date)
+    return _detail(user, message)
+
+
+@router.post("/messages/{message_id}/read", response={200: ReadOut, **ERROR_RESPONSES})
+def message_read(request: HttpRequest, message_id: str) -> Any:
+    """Marks the thread read for me."""
+    user = current_user(request)
+    message = access_message_by_id(user, message_id)
+    changed = message_mark_read(user=user, message=message)
+    return {"id": str(message.id), "unread": False, "changed": changed}
+
+
+@router.delete("/messages/{message_id}/read", response={200: ReadOut, **ERROR_RESPONSES})
+def message_unread(request: HttpRequest, message_id: str) -> Any:
+    """Marks the thread unread for me (« Marquer non lu »)."""
+    user = current_user(request)
+    message = access_message_by_id(user, message_id)
+    changed = message_mark_unread(user=user, message=message)
+    return {"id": str(message.id), "unread": True, "changed": changed}
+
+
+# --- permanence-wide lists -------------------------------------------------------------------
+
+
+@router.get("/tasks", response={200: MessagePage, **ERROR_RESPONSES})
+def tasks_list(
+    request: HttpRequest,
+    vad: bool | None = VAD,
+    urgent: bool | None = URGENT,
+    date: dt.date | None = DUE,
+    limit: int | None = LIMIT,
+    cursor: Text | None = CURSOR,
+) -> Any:
+    """« Suivi des tâches »: the open tasks of my permanence, read or unread (staff with the
+    right « Suivi des tâches »)."""
+    user = current_user(request)
+    require_staff(user)
+    require_right(user, perms.MESSAGES_TASKS_FOLLOW)
+    require_right(user, perms.MESSAGES_READ)
+    qs = filter_kind(visible_messages(user), "todo")
+    if vad is not None:
+        qs = filter_kind(qs, "vad") if vad else qs.exclude(is_vad=True)
+    if urgent is not None:
+        qs = filter_kind(qs, "urgent") if urgent else qs.exclude(is_urgent=True)
+    if date is not None:
+        qs = qs.filter(due_date=date)
+    return _thread_page(user, qs, cursor=cursor, limit=limit)
+
+
+@router.get("/urgent", response={200: MessagePage, **ERROR_RESPONSES})
+def urgent_list(
+    request: HttpRequest, limit: int | None = LIMIT, cursor: Text | None = CURSOR
+) -> Any:
+    """« Urgent »: urgent messages (not done) I have not read yet."""
+    user = current_user(request)
+    if user.is_staff_user:
+        require_right(user, perms.MESSAGES_READ)
+    qs = with_unread(filter_kind(visible_messages(user), "urgent"), user).filter(
+        is_read=False,  # type: ignore[misc]  # annotated by with_unread
+        status__in=[Message.STATUS_NORMAL, Message.STATUS_TODO],
+    )
+    return _thread_page(user, qs, cursor=cursor, limit=limit)
+
+
+@router.get("/day-tasks", response={200: dict[str, int], **ERROR_RESPONSES})
+def day_tasks_counts(
+    request: HttpRequest,
+    start: dt.date | None = FROM,
+    end: dt.date | None = TO,
+) -> Any:
+    """`{"YYYY-MM-DD": count}` of the open day tasks visible to me, per due date (days
+    without any are left out). At most 366 days at once."""
+    user = current_user(request)
+    if user.is_staff_user:
+        require_right(user, perms.MESSAGES_READ)
+    start = start or timezone.localdate()
+    end = end or start + dt.timedelta(days=31)
+    if end < start:
+        raise ValidationFailed.on("to", "La période se termine avant de commencer.")
+    if (end - start).days > DAY_TASKS_MAX_DAYS:
+        raise ValidationFailed.on("to", "La période ne peut pas dépasser un an.")
+    rows = (
+        filter_kind(visible_messages(user), "day_task")
+        .filter(due_date__range=(start, end))
+        .values("due_date")
+        .annotate(n=Count("pk"))
+        .order_by("due_date")
+    )
+    return {str(row["due_date"]): row["n"] for row in rows}
+
+
+@router.get("/remarks", response={200: MessagePage, **ERROR_RESPONSES})
+def remarks_list(
+    request: HttpRequest, limit: int | None = LIMIT, cursor: Text | None = CURSOR
+) -> Any:
+    """« Remarques clients »: remarks written by client users about the service (gérants and
+    superviseurs only)."""
+    user = current_user(request)
+    require_staff(user)
+    require_right(user, perms.MESSAGES_REMARKS)
+    require_right(user, perms.MESSAGES_READ)
+    qs = filter_kind(visible_messages(user), "remark")
+    return _thread_page(user, qs, cursor=cursor, limit=limit)
+
+
+@router.get("/templates", response={200: TemplatePage, **ERROR_RESPONSES})
+def templates_list(
+    request: HttpRequest,
+    client: Text | None = CLIENT,
+) -> Any:
+    """Message templates usable for that client (« Modèle de messages »), by name."""
+    user = current_user(request)
+    if user.is_staff_user:
+        require_right(user, perms.MESSAGES_ADD)
+        if not client:
+            raise ValidationFailed.on("client", "Ce champ est obligatoire.")
+    target = access_client_by_id(user, client or user.client_id)
+    templates = template_list_for_client(client=target)
+    return {"items": [template_out(t) for t in templates], "next": None}

@@ -1,0 +1,74 @@
+"""The OpenAPI document and the browsable docs, which work without the internet."""
+
+from __future__ import annotations
+
+import re
+
+from django.test import Client as HttpClient
+
+from tests.conftest import World
+
+DOCUMENTED = {
+    "/api/v1/auth/token": {"post"},
+    "/api/v1/me": {"get"},
+    "/api/v1/clients": {"get"},
+    "/api/v1/clients/{client_id}": {"get"},
+    "/api/v1/clients/{client_id}/contacts": {"get", "post"},
+    "/api/v1/clients/{client_id}/recipients": {"get"},
+    "/api/v1/clients/{client_id}/messages": {"get", "post"},
+    "/api/v1/messages/{message_id}": {"get"},
+    "/api/v1/messages/{message_id}/replies": {"post"},
+    "/api/v1/messages/{message_id}/task": {"post"},
+    "/api/v1/messages/{message_id}/read": {"post", "delete"},
+    "/api/v1/tasks": {"get"},
+    "/api/v1/urgent": {"get"},
+    "/api/v1/day-tasks": {"get"},
+    "/api/v1/remarks": {"get"},
+    "/api/v1/templates": {"get"},
+}
+
+
+def test_it_serves_an_openapi_document_naming_every_documented_path(db: None) -> None:
+    response = HttpClient().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["info"]["title"] == "Relais API"
+    for path, methods in DOCUMENTED.items():
+        assert path in document["paths"], path
+        assert methods <= set(document["paths"][path]), path
+    assert not any("docs/assets" in path for path in document["paths"])
+
+
+def test_it_documents_the_send_body_the_idempotency_key_and_the_error_shape(db: None) -> None:
+    document = HttpClient().get("/api/v1/openapi.json").json()
+    send = document["paths"]["/api/v1/clients/{client_id}/messages"]["post"]
+    assert {"200", "201", "422", "404"} <= set(send["responses"])
+    assert "Idempotency-Key" in [p["name"] for p in send["parameters"]]
+    assert "200" in send["description"] and "201" in send["description"]
+    schemas = document["components"]["schemas"]
+    assert {"subject", "body", "cc", "attach", "copy_email"} <= set(schemas["SendIn"]["properties"])
+    assert set(schemas["ErrorOut"]["properties"]) == {"detail", "errors"}
+    security = document["components"]["securitySchemes"]
+    assert any(s.get("scheme") == "bearer" for s in security.values())
+
+
+def test_it_serves_the_docs_page_with_local_assets_only(db: None) -> None:
+    http = HttpClient()
+    page = http.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "cdn" not in html.lower()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert len(assets) == 4
+    for url in assets:
+        assert url.startswith("/api/v1/docs/assets/")
+        response = http.get(url)
+        assert response.status_code == 200, url
+        assert b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert '"url": "/api/v1/openapi.json"' in html
+
+
+def test_it_refuses_unknown_doc_assets(world: World) -> None:
+    http = HttpClient()
+    assert http.get("/api/v1/docs/assets/..%2F..%2Fmain.py").status_code == 404
+    assert http.get("/api/v1/docs/assets/redoc.standalone.js").status_code == 404
