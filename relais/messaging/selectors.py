@@ -5,11 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 
 from relais.clients.models import Client, ClientShare
 from relais.core.errors import NotFound, PermissionDenied
-from relais.messaging.models import HistoryEvent, Message, ReadState, Recipient, Reply
+from relais.messaging.models import (
+    HistoryEvent,
+    Message,
+    MessageTemplate,
+    ReadState,
+    Recipient,
+    Reply,
+)
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import parse_id
 from relais.tenancy.models import User
@@ -49,6 +56,8 @@ def with_unread(qs: QuerySet[Message], user: User) -> QuerySet[Message]:
 
 
 def access_message_by_id(user: User, message_id: Any) -> Message:
+    if user.is_staff_user and not user.has_right(perms.MESSAGES_READ):
+        raise PermissionDenied()
     message = (
         with_unread(visible_messages(user), user)
         .select_related("client", "author", "contact", "done_by", "template", "client__company")
@@ -61,7 +70,7 @@ def access_message_by_id(user: User, message_id: Any) -> Message:
 
 
 def list_prefetch(qs: QuerySet[Message]) -> QuerySet[Message]:
-    return qs.select_related("author", "contact", "client", "done_by")
+    return qs.select_related("author", "contact", "client", "done_by", "template")
 
 
 def message_list_for_client(
@@ -71,9 +80,12 @@ def message_list_for_client(
     kind: str | None = None,
     unread: bool | None = None,
     before: dt.datetime | None = None,
+    before_id: Any = None,
     limit: int = 50,
 ) -> list[Message]:
-    """The client file's threads visible to the user, newest activity first."""
+    """The client file's threads visible to the user, newest activity first.
+
+    before (and before_id, for threads of the same instant) pages on: only older threads."""
     if user.is_staff_user and not user.has_right(perms.MESSAGES_READ):
         raise PermissionDenied()
     qs = with_unread(visible_messages(user).filter(client=client), user)
@@ -82,8 +94,11 @@ def message_list_for_client(
         read = Exists(ReadState.objects.filter(message_id=OuterRef("pk"), user_id=user.id))
         qs = qs.filter(~read if unread else read)
     if before is not None:
-        qs = qs.filter(last_activity_at__lt=before)
-    return list(list_prefetch(qs).order_by("-last_activity_at")[:limit])
+        older = Q(last_activity_at__lt=before)
+        if before_id is not None:
+            older |= Q(last_activity_at=before, id__lt=before_id)
+        qs = qs.filter(older)
+    return list(list_prefetch(qs).order_by("-last_activity_at", "-id")[:limit])
 
 
 def filter_kind(qs: QuerySet[Message], kind: str | None) -> QuerySet[Message]:
@@ -142,7 +157,7 @@ def menu_counts(user: User) -> dict[str, int]:
 
 
 def recipient_candidates(
-    *, user: User, client: Client, search: str = "", limit: int = 20
+    *, user: User, client: Client, search: str = "", limit: int = 20, offset: int = 0
 ) -> list[User]:
     """Who can be added in copy: the permanence's staff, client users of the same company,
     and users the client shares its messages with."""
@@ -160,8 +175,54 @@ def recipient_candidates(
             for u in users
             if all(w in fold(f"{u.first_name} {u.last_name} {u.email}") for w in words)
         ]
-    return users[:limit]
+    return users[offset : offset + limit]
 
 
 def thread_prefetch() -> Prefetch[Any]:
     return Prefetch("replies", queryset=Reply.objects.select_related("author"))
+
+
+def template_list_for_client(*, client: Client) -> list[MessageTemplate]:
+    """Templates of the client's permanence usable for it: those for every client (no client
+    chosen) and those that include it."""
+    return list(
+        MessageTemplate.objects.filter(permanence_id=client.permanence_id)
+        .filter(Q(clients=None) | Q(clients=client))
+        .distinct()
+        .order_by("name")
+    )
+
+
+def thread_list_version(*, user: User, client: Client) -> str:
+    """A cheap fingerprint of the client file's thread list as the user sees it (one query):
+    it moves with a new message, a reply, a task change or a read-state change."""
+    unread = ~Exists(ReadState.objects.filter(message_id=OuterRef("pk"), user_id=user.id))
+    agg = (
+        visible_messages(user)
+        .filter(client=client)
+        .aggregate(
+            latest=Max("last_activity_at"),
+            n=Count("pk"),
+            todo=Count("pk", filter=Q(status=Message.STATUS_TODO)),
+            done=Count("pk", filter=Q(status=Message.STATUS_DONE)),
+            unread=Count("pk", filter=Q(unread)),
+        )
+    )
+    latest = agg["latest"].isoformat() if agg["latest"] else "-"
+    return f"{latest}.{agg['n']}.{agg['todo']}.{agg['done']}.{agg['unread']}"
+
+
+def thread_version(*, message: Message) -> str:
+    """A cheap fingerprint of one thread (one query): every change of a thread — reply, task,
+    read by someone, copy sent or failed — writes a history line."""
+    last = HistoryEvent.objects.filter(message=message).aggregate(last=Max("id"))["last"]
+    return f"{message.last_activity_at.isoformat()}.{message.status}.{last or 0}"
+
+
+def message_list_shared_with(*, user: User, limit: int = 50) -> list[Message]:
+    """A client user's threads of other clients: shared with it or received in copy
+    (visibility already leaves private ones out)."""
+    if not user.is_client_user or user.client_id is None:
+        return []
+    qs = with_unread(visible_messages(user).exclude(client_id=user.client_id), user)
+    return list(list_prefetch(qs).order_by("-last_activity_at")[:limit])

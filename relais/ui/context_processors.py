@@ -1,10 +1,60 @@
+"""What every page's layout needs: the user, its permanence, the left menu and its counts.
+
+The counts are computed lazily (one query, only when the layout shows them), so fragments
+that don't render the menu cost nothing.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from relais.messaging.selectors import menu_counts
+from relais.tenancy import permissions as perms
+from relais.tenancy.models import User
+
+
+class Menu:
+    """The left menu of a staff user: which entries exist and their counts."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        if not self.user.is_staff_user:
+            return {}
+        return menu_counts(self.user)
+
+    @cached_property
+    def can_read(self) -> bool:
+        return self.user.has_right(perms.MESSAGES_READ)
+
+    @cached_property
+    def shows_remarks(self) -> bool:
+        return self.user.has_right(perms.MESSAGES_REMARKS)
+
+    @cached_property
+    def can_edit_roles(self) -> bool:
+        return self.user.has_right(perms.ROLES_EDIT)
+
+    @cached_property
+    def outbox_url(self) -> str:
+        """The delivery outbox page, once it is mounted and for those with the right."""
+        if not self.user.has_right(perms.DELIVERY_OUTBOX):
+            return ""
+        try:
+            return reverse("delivery:outbox")
+        except NoReverseMatch:
+            return ""
 
 
 def relais(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"me": user}
+    layout = "ui/layout_staff.html" if user.is_staff_user else "ui/layout_portal.html"
+    return {"me": user, "menu": Menu(user), "layout": layout}

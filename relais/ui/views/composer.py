@@ -1,0 +1,215 @@
+"""The composer popup (seed C1): open it, search copy recipients, send."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from relais.clients.models import Client
+from relais.clients.selectors import access_client_by_id
+from relais.core.errors import PermissionDenied, ValidationFailed
+from relais.messaging.attachments import KINDS as ATTACH_KINDS
+from relais.messaging.selectors import recipient_candidates, template_list_for_client
+from relais.messaging.services import SendInput, message_send
+from relais.tenancy import permissions as perms
+from relais.tenancy.access import require_staff
+from relais.tenancy.models import User
+from relais.ui.decorators import current_user, is_htmx, page
+
+FLAGS = (
+    "is_task",
+    "is_urgent",
+    "is_private",
+    "is_vad",
+    "is_client_remark",
+    "copy_circle",
+    "copy_email",
+    "copy_sms",
+    "copy_fax",
+)
+
+
+def _require_can_write(user: User) -> None:
+    if user.is_staff_user and not user.has_right(perms.MESSAGES_ADD):
+        raise PermissionDenied()
+
+
+def _templates_json(templates: list[Any]) -> dict[str, dict[str, Any]]:
+    return {
+        str(t.id): {
+            "subject": t.subject,
+            "body": t.body,
+            "consigne": t.consigne,
+            "vad": t.auto_vad,
+            "circle": t.auto_circle,
+        }
+        for t in templates
+    }
+
+
+def composer_context(
+    request: HttpRequest,
+    client: Client,
+    values: dict[str, Any],
+    errors: dict[str, list[str]] | None = None,
+    templates: list[Any] | None = None,
+) -> dict[str, Any]:
+    user = current_user(request)
+    if templates is None:
+        templates = template_list_for_client(client=client)
+    consigne = ""
+    if values.get("template"):
+        chosen = next((t for t in templates if str(t.id) == values["template"]), None)
+        consigne = chosen.consigne if chosen else ""
+    cc = list(zip(values.get("cc", []), values.get("cc_name", []), strict=False))
+    return {
+        "client": client,
+        "v": values,
+        "cc_chosen": cc,
+        "errors": errors or {},
+        "templates": templates,
+        "templates_data": _templates_json(templates),
+        "consigne": consigne,
+        "attach_kinds": ATTACH_KINDS,
+        "is_client": user.is_client_user,
+        "has_company": bool(client.company_id),
+    }
+
+
+def _initial_values(client: Client, templates: list[Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "idempotency_key": uuid.uuid4().hex,
+        "copy_email": client.default_copy_email and bool(client.email),
+        "copy_sms": client.default_copy_sms and bool(client.mobile),
+        "copy_fax": client.default_copy_fax and bool(client.fax),
+        "cc": [],
+        "cc_name": [],
+    }
+    default = client.default_template
+    if default is not None and any(t.id == default.id for t in templates):
+        values.update(
+            template=str(default.id),
+            subject=default.subject,
+            body=default.body,
+            is_vad=default.auto_vad,
+            copy_circle=default.auto_circle and bool(client.company_id),
+        )
+    return values
+
+
+@page()
+@require_GET
+def composer_open(request: HttpRequest, client_id: str) -> HttpResponse:
+    """The composer form with a fresh idempotency key: a fragment for the popup, or a page."""
+    user = current_user(request)
+    client = access_client_by_id(user, client_id)
+    _require_can_write(user)
+    templates = template_list_for_client(client=client)
+    values = _initial_values(client, templates)
+    context = composer_context(request, client, values, templates=templates)
+    if is_htmx(request):
+        return render(request, "ui/partials/composer.html", context)
+    return render(request, "ui/composer_page.html", context)
+
+
+def _posted_values(request: HttpRequest) -> dict[str, Any]:
+    """Everything posted goes to message_send, which decides what this author may do."""
+    post = request.POST
+    values: dict[str, Any] = {name: post.get(name) == "on" for name in FLAGS}
+    values.update(
+        {
+            "idempotency_key": post.get("idempotency_key", "")[:120],
+            "subject": post.get("subject", ""),
+            "body": post.get("body", ""),
+            "due_date": post.get("due_date", "")[:30],
+            "contact": post.get("contact", "")[:64],
+            "contact_name": post.get("contact_name", "")[:200],
+            "template": post.get("template", "")[:64],
+            "attach_kind": post.get("attach_kind", "")[:40],
+            "attach_from": post.get("attach_from", "")[:30],
+            "attach_to": post.get("attach_to", "")[:30],
+            "cc": post.getlist("cc")[:50],
+            "cc_name": [n[:200] for n in post.getlist("cc_name")[:50]],
+        }
+    )
+    return values
+
+
+def _send_input(values: dict[str, Any]) -> SendInput:
+    attach = None
+    if values["attach_kind"]:
+        attach = {
+            "kind": values["attach_kind"],
+            "from": values["attach_from"],
+            "to": values["attach_to"],
+        }
+    return SendInput(
+        subject=values["subject"],
+        body=values["body"],
+        cc=values["cc"],
+        is_task=values.get("is_task", False),
+        due_date=values["due_date"] if values.get("is_task") else None,
+        is_urgent=values.get("is_urgent", False),
+        is_private=values.get("is_private", False),
+        is_vad=values.get("is_vad", False),
+        is_client_remark=values.get("is_client_remark", False),
+        contact=values["contact"] or None,
+        template=values["template"] or None,
+        copy_circle=values.get("copy_circle", False),
+        copy_email=values.get("copy_email", False),
+        copy_sms=values.get("copy_sms", False),
+        copy_fax=values.get("copy_fax", False),
+        attach=attach,
+    )
+
+
+@page()
+@require_POST
+def message_send_view(request: HttpRequest, client_id: str) -> HttpResponse:
+    user = current_user(request)
+    client = access_client_by_id(user, client_id)
+    values = _posted_values(request)
+    try:
+        message, _created = message_send(
+            author=user,
+            client=client,
+            data=_send_input(values),
+            idempotency_key=values["idempotency_key"],
+        )
+    except ValidationFailed as exc:
+        context = composer_context(request, client, values, exc.errors)
+        context["error_summary"] = _("Le message n'est pas parti : corrigez les champs signalés.")
+        template = "ui/partials/composer.html" if is_htmx(request) else "ui/composer_page.html"
+        return render(request, template, context, status=422)
+    thread_url = reverse("ui:thread", args=[message.id])
+    if not is_htmx(request):
+        return redirect(thread_url)
+    response = render(request, "ui/partials/composer_sent.html", {"message": message})
+    return trigger_client_event(
+        response, "relais:sent", {"url": thread_url, "subject": message.subject}
+    )
+
+
+@page()
+@require_GET
+def recipient_search(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Who can be added in copy (staff only: a client user sends no copies)."""
+    user = current_user(request)
+    client = access_client_by_id(user, client_id)
+    require_staff(user)
+    _require_can_write(user)
+    q = request.GET.get("q", "")[:100]
+    exclude = set(request.GET.getlist("cc"))
+    users = [
+        u
+        for u in recipient_candidates(user=user, client=client, search=q, limit=12)
+        if str(u.id) not in exclude
+    ]
+    return render(request, "ui/partials/recipient_results.html", {"users": users, "q": q})
