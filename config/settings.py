@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "relais.clients",
     "relais.messaging",
     "relais.delivery",
+    "relais.planning",
+    "relais.exports",
     "relais.ui",
 ]
 
@@ -199,3 +201,52 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- delivery ---
+# Copies that leave the building (relais.delivery). Each channel has a backend chosen here,
+# by alias ("outbox", "smtp", "brevo", "email-gateway", "memory") or by dotted path. With nothing
+# configured every copy lands in the local outbox that staff browse in the app.
+BREVO_API_KEY = os.environ.get("BREVO_API_KEY", "")
+BREVO_API_URL = os.environ.get("BREVO_API_URL", "https://api.brevo.com/v3").rstrip("/")
+BREVO_SMS_SENDER = os.environ.get("BREVO_SMS_SENDER", "Relais")[:11]
+BREVO_TIMEOUT = float(os.environ.get("BREVO_TIMEOUT", "10"))
+# E-mail-to-SMS and e-mail-to-fax gateways: the copy is an e-mail to <number>@<domain>.
+RELAIS_SMS_GATEWAY_DOMAIN = os.environ.get("RELAIS_SMS_GATEWAY_DOMAIN", "")
+RELAIS_FAX_GATEWAY_DOMAIN = os.environ.get("RELAIS_FAX_GATEWAY_DOMAIN", "")
+# How the gateway wants the number: "e164" (+33612345678), "international" (33612345678) or
+# "national" (0612345678).
+RELAIS_GATEWAY_NUMBER_FORMAT = os.environ.get("RELAIS_GATEWAY_NUMBER_FORMAT", "international")
+RELAIS_EMAIL_BACKEND = os.environ.get(
+    "RELAIS_EMAIL_BACKEND",
+    "smtp" if (EMAIL_HOST or "EMAIL_BACKEND" in os.environ) else "outbox",
+)
+RELAIS_SMS_BACKEND = os.environ.get(
+    "RELAIS_SMS_BACKEND",
+    "brevo" if BREVO_API_KEY else ("email-gateway" if RELAIS_SMS_GATEWAY_DOMAIN else "outbox"),
+)
+RELAIS_FAX_BACKEND = os.environ.get(
+    "RELAIS_FAX_BACKEND", "email-gateway" if RELAIS_FAX_GATEWAY_DOMAIN else "outbox"
+)
+# Replies to an e-mail copy go to the permanence's desk; empty: the From address.
+RELAIS_REPLY_TO_EMAIL = os.environ.get("RELAIS_REPLY_TO_EMAIL", "")
+# Right-hand side of the stable Message-ID of every e-mail copy; empty: the From domain.
+RELAIS_MESSAGE_ID_DOMAIN = os.environ.get("RELAIS_MESSAGE_ID_DOMAIN", "")
+# An SMS copy is cut (with "...") to fit this many segments (160/153 GSM-7, 70/67 UCS-2 chars).
+RELAIS_SMS_MAX_SEGMENTS = int(os.environ.get("RELAIS_SMS_MAX_SEGMENTS", "3"))
+# Retry policy: temporary failures wait BASE, BASE*4, BASE*16 … seconds (capped at MAX) and give
+# up after MAX_ATTEMPTS; permanent failures (invalid number, 5xx rejection) fail at once.
+RELAIS_DELIVERY_MAX_ATTEMPTS = int(os.environ.get("RELAIS_DELIVERY_MAX_ATTEMPTS", "8"))
+RELAIS_DELIVERY_BACKOFF_BASE = float(os.environ.get("RELAIS_DELIVERY_BACKOFF_BASE", "30"))
+RELAIS_DELIVERY_BACKOFF_MAX = float(os.environ.get("RELAIS_DELIVERY_BACKOFF_MAX", "3600"))
+# A copy claimed by a worker that died is taken back after this many seconds.
+RELAIS_DELIVERY_LEASE = float(os.environ.get("RELAIS_DELIVERY_LEASE", "120"))
+# The worker's sweep takes fresh copies whose wake-up has not come after this many seconds.
+RELAIS_DELIVERY_SWEEP_GRACE = float(os.environ.get("RELAIS_DELIVERY_SWEEP_GRACE", "10"))
+# The task queue the wake-ups go to (rqworker listens to it by name).
+RELAIS_DELIVERY_QUEUE = os.environ.get("RELAIS_DELIVERY_QUEUE", "default")
+if TASKS_BACKEND == "rq":
+    RQ_QUEUES.setdefault(RELAIS_DELIVERY_QUEUE, dict(RQ_QUEUES["default"]))
+TASKS["default"]["QUEUES"] = sorted(
+    {*TASKS["default"].get("QUEUES", ["default"]), RELAIS_DELIVERY_QUEUE}
+)
+# --- end delivery ---

@@ -8,3 +8,18 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # Deliveries are enqueued on commit; tests run the worker explicitly.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
 LANGUAGE_CODE = "fr"
+
+# --- delivery ---
+# Copies go to the in-memory twins unless a test points a channel at a real server.
+RELAIS_EMAIL_BACKEND = "memory"
+RELAIS_SMS_BACKEND = "memory"
+RELAIS_FAX_BACKEND = "memory"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file (not :memory:) so the delivery tests can run a worker as a separate process
+    # against the test database; one per test session, so parallel sessions never collide.
+    import tempfile as _tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(_tempfile.gettempdir(), f"relais-test-{os.getpid()}.sqlite3")  # noqa: F405
+    }
+# --- end delivery ---

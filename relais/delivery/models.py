@@ -55,6 +55,9 @@ class Delivery(BaseModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     callback_token = models.CharField(max_length=64, default=new_callback_token)
+    # A previous attempt may have reached the provider (worker died mid-send, timeout after the
+    # request left): before sending again the worker asks the backend whether it already has it.
+    in_doubt = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = "copie"
@@ -70,3 +73,42 @@ class Delivery(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.to}"
+
+
+class OutboxCopy(BaseModel):
+    """What would have left the building: the local outbox backend keeps every copy here, so a
+    newcomer (or the demo) sees the e-mails, SMS and faxes without any provider configured."""
+
+    permanence = models.ForeignKey(Permanence, on_delete=models.CASCADE, related_name="+")
+    # The delivery it stands for; unique, so sending the same copy twice keeps one row.
+    delivery_id = models.UUIDField(unique=True)
+    message = models.ForeignKey(
+        "messaging.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.CharField(max_length=5, choices=Delivery.CHANNELS)
+    to = models.CharField(max_length=254)
+    to_name = models.CharField(max_length=160, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "copie de la boîte d'envoi"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["permanence", "-created_at"], name="outbox_perm_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.to}"
+
+
+class OutboxAttachment(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    copy = models.ForeignKey(OutboxCopy, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.filename

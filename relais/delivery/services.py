@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from relais.core.errors import NotFound
 from relais.delivery.models import Delivery
+from relais.messaging.models import HistoryEvent
+from relais.tenancy.access import parse_id
 
 if TYPE_CHECKING:
     from relais.clients.models import Client
@@ -68,4 +73,63 @@ def deliveries_enqueue_on_commit(ids: Sequence[uuid.UUID]) -> None:
     from relais.delivery.tasks import send_deliveries
 
     id_strings = [str(i) for i in ids]
-    transaction.on_commit(lambda: send_deliveries.enqueue(id_strings))
+    task = send_deliveries.using(queue_name=settings.RELAIS_DELIVERY_QUEUE)
+    transaction.on_commit(lambda: task.enqueue(id_strings))
+
+
+# Provider receipt statuses (Brevo's webhook "msg_status" and event names, and a generic
+# "status" for gateways that call back), reduced to what the copy becomes.
+_RECEIPT_DELIVERED = {"delivered", "delivrd"}
+_RECEIPT_FAILED = {
+    "hardbounce": "SMS non remis : numéro inexistant ou injoignable (refus de l'opérateur).",
+    "softbounce": "SMS non remis : téléphone éteint ou hors réseau trop longtemps.",
+    "rejected": "Copie refusée par le fournisseur.",
+    "blocked": "Copie bloquée par le fournisseur (destinataire en liste noire).",
+    "failed": "Le fournisseur n'a pas pu remettre la copie.",
+    "undelivered": "Le fournisseur n'a pas pu remettre la copie.",
+    "error": "Le fournisseur n'a pas pu remettre la copie.",
+}
+
+
+def delivery_receipt(*, delivery_id: object, token: str, status: str, reason: str = "") -> Delivery:
+    """A provider's delivery receipt on the per-delivery callback URL. The token is the
+    delivery's own secret: unknown id or wrong token are the same NotFound."""
+    delivery = Delivery.objects.filter(id=parse_id(delivery_id)).first()
+    if delivery is None or not hmac.compare_digest(
+        delivery.callback_token.encode(), (token or "").encode()
+    ):
+        raise NotFound()
+    key = "".join(c for c in (status or "").lower() if c.isalpha())
+    now = timezone.now()
+    label = f"{delivery.get_channel_display()} → {delivery.to}"
+    with transaction.atomic():
+        if key in _RECEIPT_DELIVERED:
+            # The provider's word wins, even over a retry we had scheduled after a timeout.
+            changed = (
+                Delivery.objects.filter(pk=delivery.pk)
+                .exclude(status=Delivery.DELIVERED)
+                .update(status=Delivery.DELIVERED, delivered_at=now, last_error="", in_doubt=False)
+            )
+            if changed:
+                HistoryEvent.objects.create(
+                    message_id=delivery.message_id,
+                    kind=HistoryEvent.COPY_DELIVERED,
+                    detail=label,
+                    at=now,
+                )
+        elif key in _RECEIPT_FAILED:
+            text = _RECEIPT_FAILED[key]
+            if reason:
+                text = f"{text} ({reason.strip()[:150]})"
+            changed = Delivery.objects.filter(
+                pk=delivery.pk, status__in=[Delivery.SENDING, Delivery.SENT]
+            ).update(status=Delivery.FAILED, last_error=text[:500])
+            if changed:
+                HistoryEvent.objects.create(
+                    message_id=delivery.message_id,
+                    kind=HistoryEvent.COPY_FAILED,
+                    detail=f"{label} : {text}"[:300],
+                    at=now,
+                )
+    delivery.refresh_from_db()
+    return delivery

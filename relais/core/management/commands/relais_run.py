@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import time
 import subprocess
 import sys
+import time
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +24,20 @@ class Command(BaseCommand):
 
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         address = f"{options['host']}:{options['port']}"
-        worker = subprocess.Popen([*manage, "relais_worker"])
+        workers = [subprocess.Popen([*manage, "relais_worker"])]
+        if getattr(settings, "TASKS_BACKEND", "db") == "rq":
+            # Wake-ups come through Redis; relais_worker still sweeps retries and lost wake-ups.
+            workers.append(
+                subprocess.Popen(
+                    [
+                        *manage,
+                        "rqworker",
+                        settings.RELAIS_DELIVERY_QUEUE,
+                        "--job-class",
+                        "django_tasks_rq.backend.Job",
+                    ]
+                )
+            )
         web = subprocess.Popen([*manage, "runserver", "--noreload", address])
         url = f"http://{address}/"
         lines = [
@@ -39,7 +52,7 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
         try:
             while True:
-                for proc, name in ((web, "serveur web"), (worker, "worker d'envoi")):
+                for proc, name in [(web, "serveur web"), *((w, "worker d'envoi") for w in workers)]:
                     code = proc.poll()
                     if code is not None:
                         self.stderr.write(f"Le {name} s'est arrêté (code {code}).")
@@ -48,12 +61,11 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            for proc in (web, worker):
+            for proc in (web, *workers):
                 if proc.poll() is None:
                     proc.terminate()
-            for proc in (web, worker):
+            for proc in (web, *workers):
                 try:
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-

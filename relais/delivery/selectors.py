@@ -1,0 +1,80 @@
+"""Reads on copies: the local outbox staff browse, the copies of a thread, failed copies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from relais.core.errors import NotFound
+from relais.delivery.models import Delivery, OutboxAttachment, OutboxCopy
+from relais.tenancy import permissions as perms
+from relais.tenancy.access import parse_id, require_right, require_staff
+from relais.tenancy.models import User
+
+OUTBOX_PAGE = 50
+
+
+def require_outbox_right(user: User) -> None:
+    require_staff(user)
+    require_right(user, perms.DELIVERY_OUTBOX)
+
+
+def outbox_list(
+    *, user: User, channel: str = "", offset: int = 0, limit: int = OUTBOX_PAGE
+) -> list[OutboxCopy]:
+    """The permanence's outbox, newest first, one page (limit + 1 rows tell if there is more)."""
+    require_outbox_right(user)
+    qs = (
+        OutboxCopy.objects.filter(permanence_id=user.permanence_id)
+        .defer("html", "text", "headers")
+        .annotate(attachment_count=Count("attachments"))
+        .order_by("-created_at", "-id")
+    )
+    if channel in {c for c, _ in Delivery.CHANNELS}:
+        qs = qs.filter(channel=channel)
+    return list(qs[offset : offset + limit + 1])
+
+
+def access_outbox_copy_by_id(user: User, copy_id: Any) -> OutboxCopy:
+    require_outbox_right(user)
+    copy = OutboxCopy.objects.filter(id=parse_id(copy_id), permanence_id=user.permanence_id).first()
+    if copy is None:
+        raise NotFound()
+    return copy
+
+
+def outbox_attachments(copy: OutboxCopy) -> QuerySet[OutboxAttachment]:
+    return copy.attachments.defer("content").order_by("id")
+
+
+def access_outbox_attachment(user: User, copy_id: Any, attachment_id: Any) -> OutboxAttachment:
+    copy = access_outbox_copy_by_id(user, copy_id)
+    try:
+        number = int(attachment_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    attachment = copy.attachments.filter(id=number).first()
+    if attachment is None:
+        raise NotFound()
+    return attachment
+
+
+def deliveries_for_message(*, message_id: Any) -> list[Delivery]:
+    """The copies of one thread (the caller has already checked the thread is visible)."""
+    return list(Delivery.objects.filter(message_id=message_id).order_by("created_at", "channel"))
+
+
+def failed_deliveries_for_author(
+    *, user: User, since: dt.timedelta | None = None
+) -> QuerySet[Delivery]:
+    """Failed copies of the messages this user wrote: flagged in red to the operator who sent
+    them."""
+    qs = Delivery.objects.filter(
+        permanence_id=user.permanence_id, message__author=user, status=Delivery.FAILED
+    )
+    if since is not None:
+        qs = qs.filter(created_at__gte=timezone.now() - since)
+    return qs.select_related("message").order_by("-created_at")

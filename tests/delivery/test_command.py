@@ -1,0 +1,51 @@
+"""The relais_worker command: --once drains what is due, running the database queue's wake-ups."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from relais.delivery.backends import memory
+from relais.delivery.models import Delivery
+from tests.conftest import World
+from tests.delivery.conftest import send
+
+pytestmark = pytest.mark.django_db
+
+
+def test_once_sends_what_is_due_and_exits(world: World) -> None:
+    send(world.operateur_a, world.client_a, copy_email=True, copy_sms=True)
+    out = StringIO()
+
+    call_command("relais_worker", "--once", stdout=out)
+
+    assert "2 envoyée(s), 0 à réessayer, 0 en échec" in out.getvalue()
+    assert len(memory.outbox) == 2
+
+
+def test_it_runs_the_wake_ups_of_the_database_queue(
+    world: World, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        send(world.operateur_a, world.client_a, copy_email=True, copy_fax=True)
+    (task,) = DBTaskResult.objects.all()
+    assert task.status == "READY"
+    assert len(task.args_kwargs["args"][0]) == 2  # the delivery ids, nothing else
+
+    call_command("relais_worker", "--once", "--no-tasks", stdout=StringIO())
+    assert len(memory.outbox) == 2  # the sweep alone delivers too
+    memory.reset()
+    Delivery.objects.update(status=Delivery.QUEUED)
+
+    call_command("relais_worker", "--once", stdout=StringIO())
+
+    task.refresh_from_db()
+    assert task.status == "SUCCESSFUL"
+    assert task.return_value == 2
+    assert len(memory.outbox) == 2
