@@ -149,3 +149,39 @@ class Contact(BaseModel):
     @property
     def phone2_display(self) -> str:
         return display_phone(self.phone2)
+
+
+class Instruction(BaseModel):
+    """A client's standing instruction ("Jamais de RDV le mercredi"), for staff only.
+
+    Where it shows is its visibility: in the composer (Message), on the agenda (Agenda), when
+    a call sheet is taken (Levée de fiche)."""
+
+    MESSAGE = "message"
+    AGENDA = "agenda"
+    SHEET = "sheet"
+    VISIBILITIES = [(MESSAGE, "Message"), (AGENDA, "Agenda"), (SHEET, "Levée de fiche")]
+
+    permanence = models.ForeignKey(Permanence, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="instructions")
+    text = models.TextField("instruction", max_length=1000)
+    show_message = models.BooleanField("Message", default=True)
+    show_agenda = models.BooleanField("Agenda", default=False)
+    show_sheet = models.BooleanField("Levée de fiche", default=False)
+
+    class Meta:
+        verbose_name = "instruction"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["client", "created_at"], name="instruction_client")]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    @property
+    def visibility_labels(self) -> list[str]:
+        flags = {
+            self.MESSAGE: self.show_message,
+            self.AGENDA: self.show_agenda,
+            self.SHEET: self.show_sheet,
+        }
+        return [label for code, label in self.VISIBILITIES if flags[code]]

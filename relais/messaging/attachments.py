@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils import timezone
+
 from relais.core.errors import ValidationFailed
 
 KINDS = {
@@ -32,8 +34,9 @@ def clean_attach(value: dict[str, Any]) -> dict[str, str]:
     kind = value.get("kind")
     if kind not in KINDS:
         raise ValidationFailed.on("attach", "Pièce jointe inconnue.")
-    start = _date(value.get("from"), "attach")
-    end = _date(value.get("to"), "attach")
+    # The composer's period is today by default; a start alone is that one day.
+    start = _date(value.get("from") or timezone.localdate(), "attach")
+    end = _date(value.get("to") or start, "attach")
     if end < start:
         raise ValidationFailed.on("attach", "La période se termine avant de commencer.")
     if (end - start).days > MAX_DAYS:

@@ -200,3 +200,43 @@ class HistoryEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["message", "at"], name="history_message")]
+
+
+class InputPhrase(BaseModel):
+    """Aide à la saisie: a predefined phrase an operator inserts into a message body."""
+
+    permanence = models.ForeignKey(Permanence, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField("phrase", max_length=300)
+    position = models.PositiveIntegerField("ordre", default=0)
+
+    class Meta:
+        verbose_name = "phrase d'aide à la saisie"
+        ordering = ["position", "text"]
+        indexes = [models.Index(fields=["permanence", "position"], name="phrase_perm_position")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Banner(BaseModel):
+    """Bandeau message: a short text at the top of a staff page, set and removed by a gérant."""
+
+    HOME = "home"
+    SUPERVISION = "supervision"
+    PLACES = [(HOME, "Page d'accueil"), (SUPERVISION, "Supervision")]
+    TEXT_MAX = 200
+
+    permanence = models.ForeignKey(Permanence, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField("texte", max_length=TEXT_MAX)
+    place = models.CharField("affiché sur", max_length=20, choices=PLACES, default=HOME)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "bandeau message"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["permanence", "-created_at"], name="banner_perm_created")]
+
+    def __str__(self) -> str:
+        return self.text

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from relais.clients.models import Client, ClientShare
 from relais.core.errors import NotFound, PermissionDenied
+from relais.core.queries import first_or_none
 from relais.messaging.models import (
+    Banner,
     HistoryEvent,
+    InputPhrase,
     Message,
     MessageTemplate,
     ReadState,
@@ -58,11 +62,10 @@ def with_unread(qs: QuerySet[Message], user: User) -> QuerySet[Message]:
 def access_message_by_id(user: User, message_id: Any) -> Message:
     if user.is_staff_user and not user.has_right(perms.MESSAGES_READ):
         raise PermissionDenied()
-    message = (
+    message = first_or_none(
         with_unread(visible_messages(user), user)
         .select_related("client", "author", "contact", "done_by", "template", "client__company")
         .filter(id=parse_id(message_id))
-        .first()
     )
     if message is None:
         raise NotFound("Message introuvable.")
@@ -125,7 +128,15 @@ def filter_kind(qs: QuerySet[Message], kind: str | None) -> QuerySet[Message]:
 
 
 def thread_detail(*, user: User, message: Message) -> dict[str, Any]:
-    """Replies, history, copy recipients and deliveries of a thread, in a fixed few queries."""
+    """Replies, history, copy recipients and deliveries of a thread, in a fixed few queries.
+
+    A message fresh from message_send carries what the send wrote: that is the answer, with
+    no query (the send's response is on the hot path)."""
+    from relais.messaging.services import SENT_DETAIL
+
+    fresh: dict[str, Any] | None = message.__dict__.pop(SENT_DETAIL, None)
+    if fresh is not None:
+        return fresh
     replies = list(Reply.objects.filter(message=message).select_related("author"))
     history = list(HistoryEvent.objects.filter(message=message).select_related("actor"))
     recipients = list(
@@ -142,18 +153,53 @@ def thread_detail(*, user: User, message: Message) -> dict[str, Any]:
     }
 
 
-def menu_counts(user: User) -> dict[str, int]:
-    """The left menu's live counts, in one query."""
+def _count(qs: QuerySet[Message]) -> Coalesce:
+    """COUNT(*) of qs as a scalar subquery (0 when nothing matches). COUNT(*), not COUNT(id):
+    a covering partial index then answers without reading the table."""
+    counted = qs.order_by().values("permanence_id").annotate(n=Count("*")).values("n")[:1]
+    return Coalesce(Subquery(counted), 0)
+
+
+def menu_counts(user: User, *, today: dt.date | None = None) -> dict[str, int]:
+    """The left menu's live counts, in one query.
+
+    todo: open tasks (« Tâche à faire »); follow (with the « Suivi des tâches » right): open day
+    tasks due today or overdue; urgent: urgent messages not done that the user has not read;
+    remarks (with the remarks right): unread client remarks.
+
+    One SELECT of scalar subqueries anchored on the user's permanence row: each count reads its
+    own partial index (open tasks, open urgent messages, remarks) instead of one pass over every
+    message of the permanence."""
+    from django.utils import timezone
+
+    from relais.tenancy.models import Permanence
+
+    keys = ["todo"]
+    if user.has_right(perms.MESSAGES_TASKS_FOLLOW):
+        keys.append("follow")
+    keys.append("urgent")
+    if user.has_right(perms.MESSAGES_REMARKS):
+        keys.append("remarks")
+    if user.is_staff_user and not user.has_right(perms.MESSAGES_READ):
+        return dict.fromkeys(keys, 0)
     visible = visible_messages(user)
     unread = ~Exists(ReadState.objects.filter(message_id=OuterRef("pk"), user_id=user.id))
-    agg: dict[str, Any] = {
-        "todo": Count("pk", filter=Q(status=Message.STATUS_TODO)),
-        "urgent": Count("pk", filter=Q(is_urgent=True, status__in=["normal", "todo"]) & Q(unread)),
+    todo = visible.filter(status=Message.STATUS_TODO)
+    counts: dict[str, Any] = {
+        "todo": _count(todo),
+        "urgent": _count(
+            visible.filter(
+                is_urgent=True, status__in=[Message.STATUS_NORMAL, Message.STATUS_TODO]
+            ).filter(unread)
+        ),
     }
-    if user.has_right(perms.MESSAGES_REMARKS):
-        agg["remarks"] = Count("pk", filter=Q(is_client_remark=True) & Q(unread))
-    result = visible.aggregate(**agg)
-    return {key: value or 0 for key, value in result.items()}
+    if "follow" in keys:
+        counts["follow"] = _count(todo.filter(due_date__lte=today or timezone.localdate()))
+    if "remarks" in keys:
+        counts["remarks"] = _count(visible.filter(is_client_remark=True).filter(unread))
+    found = Permanence.objects.filter(pk=user.permanence_id).values(**counts).first()
+    row: dict[str, Any] = dict(found or {})
+    return {key: int(row.get(key) or 0) for key in keys}
 
 
 def recipient_candidates(
@@ -226,3 +272,257 @@ def message_list_shared_with(*, user: User, limit: int = 50) -> list[Message]:
         return []
     qs = with_unread(visible_messages(user).exclude(client_id=user.client_id), user)
     return list(list_prefetch(qs).order_by("-last_activity_at")[:limit])
+
+
+# --- message types: tasks, day tasks, urgent, client remarks (the left menu's lists) ------------
+
+
+def _require_reader(user: User) -> None:
+    if user.is_staff_user and not user.has_right(perms.MESSAGES_READ):
+        raise PermissionDenied()
+
+
+def open_tasks(
+    *,
+    user: User,
+    vad: bool | None = None,
+    urgent: bool | None = None,
+    due: dt.date | None = None,
+    dated: bool | None = None,
+    unread: bool | None = None,
+    client: Client | None = None,
+) -> QuerySet[Message]:
+    """« Tâche à faire »: the open tasks visible to the user, with the unread flag (is_read).
+
+    vad / urgent: only with (True) or without (False) the flag; due: day tasks due that day;
+    dated: day tasks only (True) or undated tasks only (False); unread: unread for the user
+    (True) or read (False); client: one client's only."""
+    _require_reader(user)
+    qs = with_unread(visible_messages(user).filter(status=Message.STATUS_TODO), user)
+    if vad is not None:
+        qs = qs.filter(is_vad=vad)
+    if urgent is not None:
+        qs = qs.filter(is_urgent=urgent)
+    if due is not None:
+        qs = qs.filter(due_date=due)
+    if dated is not None:
+        qs = qs.filter(due_date__isnull=not dated)
+    if unread is not None:
+        qs = qs.filter(is_read=not unread)  # type: ignore[misc]  # annotated by with_unread
+    if client is not None:
+        qs = qs.filter(client_id=client.id)
+    return qs
+
+
+def task_follow(
+    *,
+    user: User,
+    vad: bool | None = None,
+    urgent: bool | None = None,
+    due: dt.date | None = None,
+) -> QuerySet[Message]:
+    """« Suivi des tâches »: the permanence's open tasks and day tasks, read or unread (staff
+    with the right). Remarks stay out for those who may not read them (visibility)."""
+    if not user.is_staff_user or not user.has_right(perms.MESSAGES_TASKS_FOLLOW):
+        raise PermissionDenied()
+    return open_tasks(user=user, vad=vad, urgent=urgent, due=due)
+
+
+def task_follow_order(qs: QuerySet[Message]) -> QuerySet[Message]:
+    """Day tasks first by due date (the oldest, overdue ones on top), then undated tasks; newest
+    activity first within a date. NULLS LAST is btree's own order: the open-tasks index
+    serves it."""
+    return (
+        qs.select_related("client", "author")
+        .only(*FOLLOW_FIELDS)
+        .order_by(F("due_date").asc(nulls_last=True), "-last_activity_at", "-id")
+    )
+
+
+# What a « Suivi des tâches » row shows: loading nothing else keeps a page of rows cheap.
+FOLLOW_FIELDS = [
+    "id",
+    "subject",
+    "status",
+    "due_date",
+    "is_urgent",
+    "is_private",
+    "is_vad",
+    "is_client_remark",
+    "last_activity_at",
+    "client__id",
+    "client__name",
+    "author__id",
+    "author__first_name",
+]
+ROW_FIELDS = [*FOLLOW_FIELDS, "reply_count", "contact__id", "contact__name"]
+
+
+def task_follow_summary(qs: QuerySet[Message], *, today: dt.date) -> dict[str, int]:
+    """How many open tasks, day tasks, and overdue day tasks the list holds (one aggregate)."""
+    # Only indexed columns are counted (COUNT(due_date) counts the dated ones): the open-tasks
+    # index answers alone, without reading the table.
+    agg = qs.aggregate(
+        total=Count("*"),
+        dated=Count("due_date"),
+        late=Count("due_date", filter=Q(due_date__lt=today)),
+    )
+    return {key: value or 0 for key, value in agg.items()}
+
+
+def urgent_unread(*, user: User) -> QuerySet[Message]:
+    """« Urgent »: urgent messages the user has not read yet, done tasks left out (someone has
+    dealt with them). Opening a thread marks it read, so the list empties as the user reads."""
+    _require_reader(user)
+    return with_unread(
+        visible_messages(user).filter(
+            is_urgent=True, status__in=[Message.STATUS_NORMAL, Message.STATUS_TODO]
+        ),
+        user,
+    ).filter(is_read=False)  # type: ignore[misc]  # annotated by with_unread
+
+
+def client_remarks(*, user: User) -> QuerySet[Message]:
+    """« Remarques clients »: remarks written by client users about the service, for staff with
+    the remarks right (gérants and superviseurs by default) and nobody else."""
+    if not user.is_staff_user or not user.has_right(perms.MESSAGES_REMARKS):
+        raise PermissionDenied()
+    _require_reader(user)
+    return with_unread(visible_messages(user).filter(is_client_remark=True), user)
+
+
+def _day_tasks(user: User, client: Client | None) -> QuerySet[Message]:
+    _require_reader(user)
+    qs = visible_messages(user).filter(status=Message.STATUS_TODO, due_date__isnull=False)
+    if client is not None:
+        qs = qs.filter(client_id=client.id)
+    return qs
+
+
+def day_task_count(*, user: User, day: dt.date, client: Client | None = None) -> int:
+    """The open day tasks due that day that the user may see (the envelope's red bubble)."""
+    return int(_day_tasks(user, client).filter(due_date=day).aggregate(n=Count("*"))["n"] or 0)
+
+
+def day_task_counts(
+    *, user: User, start: dt.date, end: dt.date, client: Client | None = None
+) -> dict[dt.date, int]:
+    """{due date: open day tasks} between start and end included, days without any left out."""
+    rows = (
+        _day_tasks(user, client)
+        .filter(due_date__range=(start, end))
+        .values("due_date")
+        .annotate(n=Count("*"))
+        .order_by("due_date")
+    )
+    return {row["due_date"]: row["n"] for row in rows if row["due_date"] is not None}
+
+
+def day_task_list(
+    *, user: User, day: dt.date, client: Client | None = None, limit: int = 100
+) -> list[Message]:
+    """The open day tasks due that day, newest activity first (the envelope's list)."""
+    qs = with_unread(_day_tasks(user, client).filter(due_date=day), user)
+    return list(row_prefetch(qs).order_by("-last_activity_at", "-id")[:limit])
+
+
+def message_page(
+    qs: QuerySet[Message],
+    *,
+    before: dt.datetime | None = None,
+    before_id: Any = None,
+    limit: int = 50,
+) -> list[Message]:
+    """One page of a thread list, newest activity first, keyset-paged on (last activity, id):
+    only threads older than (before, before_id). Fetch limit + 1 to know if there is more."""
+    if before is not None:
+        older = Q(last_activity_at__lt=before)
+        if before_id is not None:
+            older |= Q(last_activity_at=before, id__lt=before_id)
+        qs = qs.filter(older)
+    return list(row_prefetch(qs).order_by("-last_activity_at", "-id")[:limit])
+
+
+def row_prefetch(qs: QuerySet[Message]) -> QuerySet[Message]:
+    """What a row of a page's thread list shows (subject, badges, client or contact, author,
+    time), and nothing more: a page of 50 rows stays cheap to load and render."""
+    return qs.select_related("client", "author", "contact").only(*ROW_FIELDS)
+
+
+# --- the gérant's message aids: templates, input-help phrases, banners -------------------------
+
+
+def template_list(*, user: User) -> list[MessageTemplate]:
+    """Every template of the user's permanence, with the clients it is limited to, by name
+    (« Modèles de messages »: those with the templates right)."""
+    if not user.is_staff_user or not user.has_right(perms.TEMPLATES):
+        raise PermissionDenied()
+    return list(
+        MessageTemplate.objects.filter(permanence_id=user.permanence_id)
+        .prefetch_related(Prefetch("clients", queryset=Client.objects.order_by("name")))
+        .order_by("name", "id")
+    )
+
+
+def access_template_by_id(user: User, template_id: Any) -> MessageTemplate:
+    """A template of the user's permanence, for those who manage templates."""
+    if user.is_client_user:
+        raise PermissionDenied()
+    # Scope first: another permanence's id answers 404 like an unknown one; the right after.
+    template = (
+        MessageTemplate.objects.filter(permanence_id=user.permanence_id, id=parse_id(template_id))
+        .prefetch_related("clients")
+        .first()
+    )
+    if template is None:
+        raise NotFound("Modèle de message introuvable.")
+    if not user.has_right(perms.TEMPLATES):
+        raise PermissionDenied()
+    return template
+
+
+def phrase_list(*, user: User) -> list[InputPhrase]:
+    """« Aide à la saisie »: the permanence's phrases in their order (staff only)."""
+    if not user.is_staff_user:
+        return []
+    return list(
+        InputPhrase.objects.filter(permanence_id=user.permanence_id).order_by(
+            "position", "text", "id"
+        )
+    )
+
+
+def access_phrase_by_id(user: User, phrase_id: Any) -> InputPhrase:
+    if user.is_client_user:
+        raise PermissionDenied()
+    phrase = InputPhrase.objects.filter(
+        permanence_id=user.permanence_id, id=parse_id(phrase_id)
+    ).first()
+    if phrase is None:
+        raise NotFound("Phrase introuvable.")
+    if not user.has_right(perms.TEMPLATES):
+        raise PermissionDenied()
+    return phrase
+
+
+def banner_list(*, user: User, place: str | None = None) -> list[Banner]:
+    """The permanence's banners, newest first, for staff only (never a client user).
+
+    There is no supervision page yet: the home page shows the supervision banners too."""
+    if not user.is_staff_user:
+        return []
+    qs = Banner.objects.filter(permanence_id=user.permanence_id).select_related("created_by")
+    if place is not None and place != Banner.HOME:
+        qs = qs.filter(place=place)
+    return list(qs.order_by("-created_at", "-id"))
+
+
+def access_banner_by_id(user: User, banner_id: Any) -> Banner:
+    if user.is_client_user:
+        raise PermissionDenied()
+    banner = Banner.objects.filter(permanence_id=user.permanence_id, id=parse_id(banner_id)).first()
+    if banner is None:
+        raise NotFound("Bandeau introuvable.")
+    if not user.has_right(perms.TEMPLATES):
+        raise PermissionDenied()
+    return banner

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from relais.clients.models import Client, Contact
-from relais.core.errors import PermissionDenied, ValidationFailed
+from relais.clients.models import Client, ClientShare, Contact
+from relais.core.errors import NotFound, PermissionDenied, ValidationFailed
+from relais.core.queries import first_or_none
 from relais.core.validation import Errors, clean_text
 from relais.messaging.models import (
     HistoryEvent,
@@ -27,20 +28,53 @@ from relais.tenancy.access import parse_id
 from relais.tenancy.models import User
 
 IDEMPOTENCY_WINDOW = dt.timedelta(hours=24)
+SENT_DETAIL = "_sent_detail"
 SUBJECT_MAX = 200
 BODY_MAX = 20000
 
 
 def cc_eligibility_filter(client: Client) -> Q:
     """Users who may receive a copy of this client's messages."""
-    condition = Q(permanence_id=client.permanence_id) & (
-        Q(kind=User.STAFF) | Q(client_shares__client_id=client.id)
+    # Exists rather than a join: one row per user, no DISTINCT needed.
+    shares = ClientShare.objects.filter(user_id=OuterRef("pk"), client_id=client.id)
+    condition = cast(
+        Q, Q(permanence_id=client.permanence_id) & (Q(kind=User.STAFF) | Exists(shares))
     )
     if client.company_id:
         condition |= Q(permanence_id=client.permanence_id, kind=User.CLIENT) & Q(
             client__company_id=client.company_id
         )
     return condition
+
+
+def _eligible_cc(client: Client, ids: Sequence[Any]) -> list[User]:
+    """The users of ids who may receive a copy (cc_eligibility_filter, checked in Python on
+    a plain lookup by id: the send's hot path). Sharing rules cost a query only when a client
+    user outside the client's company is asked for."""
+    users = list(
+        User.objects.filter(
+            id__in=ids, permanence_id=client.permanence_id, is_active=True
+        ).select_related("client")
+    )
+    eligible = [
+        u
+        for u in users
+        if u.kind == User.STAFF
+        or (
+            client.company_id is not None
+            and u.client is not None
+            and u.client.company_id == client.company_id
+        )
+    ]
+    others = [u.id for u in users if u not in eligible]
+    if others:
+        sharing = set(
+            ClientShare.objects.filter(client_id=client.id, user_id__in=others).values_list(
+                "user_id", flat=True
+            )
+        )
+        eligible += [u for u in users if u.id in sharing]
+    return eligible
 
 
 def history_rows(
@@ -90,9 +124,13 @@ def parse_due_date(value: Any) -> dt.date | None:
 def _existing_for_key(author: User, key: str) -> Message | None:
     if not key:
         return None
-    return Message.objects.filter(
-        author=author, idempotency_key=key, created_at__gte=timezone.now() - IDEMPOTENCY_WINDOW
-    ).first()
+    return first_or_none(
+        Message.objects.filter(
+            author=author,
+            idempotency_key=key,
+            created_at__gte=timezone.now() - IDEMPOTENCY_WINDOW,
+        )
+    )
 
 
 def message_send(
@@ -106,6 +144,8 @@ def message_send(
     if existing := _existing_for_key(author, key):
         return existing, False
 
+    if client.permanence_id != author.permanence_id:
+        raise NotFound("Client introuvable.")
     if author.is_staff_user and not author.has_right(perms.MESSAGES_ADD):
         raise PermissionDenied()
     if author.is_client_user and author.client_id != client.id:
@@ -150,6 +190,11 @@ def message_send(
         cc_ids or data.copy_circle or data.copy_email or data.copy_sms or data.copy_fax
     ):
         errors.add("cc", "Un compte client ne peut pas envoyer de copies.")
+    elif data.is_client_remark and (
+        cc_ids or data.copy_circle or data.copy_email or data.copy_sms or data.copy_fax
+    ):
+        # Remarks are for the permanence's gérants and superviseurs: never a copy, whoever asks.
+        errors.add("cc", "Une remarque client ne part jamais en copie.")
     if data.copy_circle and not client.company_id:
         errors.add("copy_circle", "Ce client n'appartient à aucune compagnie.")
     if data.copy_email and not client.email:
@@ -166,7 +211,9 @@ def message_send(
     contact: Contact | None = None
     if data.contact:
         try:
-            contact = Contact.objects.filter(client=client, id=parse_id(data.contact)).first()
+            contact = first_or_none(
+                Contact.objects.filter(client=client, id=parse_id(data.contact))
+            )
         except Exception:
             contact = None
         if contact is None:
@@ -174,21 +221,34 @@ def message_send(
     template: MessageTemplate | None = None
     if data.template:
         try:
-            template = MessageTemplate.objects.filter(
-                permanence_id=client.permanence_id, id=parse_id(data.template)
-            ).first()
+            template = first_or_none(
+                MessageTemplate.objects.filter(
+                    permanence_id=client.permanence_id, id=parse_id(data.template)
+                )
+            )
         except Exception:
             template = None
         if template is None:
             errors.add("template", "Modèle de message introuvable.")
+    if template is not None and not errors.fields:
+        # Placeholders the composer could not fill yet ({contact} with no contact chosen).
+        from relais.messaging.placeholders import placeholder_values, placeholders_fill
+
+        filled = placeholder_values(
+            client_name=client.name,
+            operator_first_name=author.first_name,
+            contact_name=contact.name if contact else "",
+        )
+        subject = placeholders_fill(subject, filled).strip()
+        body = placeholders_fill(body, filled)
+        if len(subject) > SUBJECT_MAX:
+            errors.add("subject", f"Sujet : {SUBJECT_MAX} caractères au maximum.")
+        if len(body) > BODY_MAX:
+            errors.add("body", f"Message : {BODY_MAX} caractères au maximum.")
 
     cc_users: list[User] = []
     if cc_ids and not errors.fields:
-        cc_users = list(
-            User.objects.filter(
-                cc_eligibility_filter(client), id__in=cc_ids, is_active=True
-            ).distinct()
-        )
+        cc_users = _eligible_cc(client, cc_ids)
         if len(cc_users) != len(cc_ids):
             errors.add("cc", "Destinataire en copie introuvable.")
     attach = None
@@ -234,15 +294,10 @@ def message_send(
     )
     from relais.delivery.services import deliveries_enqueue_on_commit, deliveries_plan
 
-    try:
+    def write() -> dict[str, Any]:
         with transaction.atomic():
-            if key:
-                # An expired key may be used again.
-                Message.objects.filter(author=author, idempotency_key=key).update(
-                    idempotency_key=""
-                )
             message.save(force_insert=True)
-            Recipient.objects.bulk_create(
+            recipients = Recipient.objects.bulk_create(
                 [Recipient(message=message, user=u, reason=Recipient.CC) for u in cc_users]
                 + [
                     Recipient(message=message, user=u, reason=Recipient.CIRCLE)
@@ -273,18 +328,50 @@ def message_send(
             ]
             HistoryEvent.objects.bulk_create(events)
             deliveries_enqueue_on_commit([d.id for d in deliveries])
-    except IntegrityError:
-        # A concurrent request with the same key won the race.
-        if existing := _existing_for_key(author, key):
-            return existing, False
-        raise
+        return {
+            "replies": [],
+            "history": events,
+            "recipients": recipients,
+            "reads": {author.id: now},
+            "deliveries": deliveries,
+        }
+
+    for attempt in (1, 2):
+        try:
+            written = write()
+            break
+        except IntegrityError:
+            # A concurrent request with the same key won the race: answer with its message.
+            if existing := _existing_for_key(author, key):
+                return existing, False
+            # Or the key was last used more than 24 h ago: free it and write once more.
+            # Done here, on conflict, rather than before every keyed send: the common path
+            # saves a query.
+            freed = (
+                attempt == 1
+                and key
+                and Message.objects.filter(
+                    author=author, idempotency_key=key, created_at__lt=now - IDEMPOTENCY_WINDOW
+                ).update(idempotency_key="")
+            )
+            if not freed:
+                raise
+    # What was just written, in thread_detail's shape: answering the send from it spares
+    # reading five tables back (thread_detail takes it once; later writes drop it).
+    message.__dict__[SENT_DETAIL] = written
     return message, True
+
+
+def _forget_sent_detail(message: Message) -> None:
+    message.__dict__.pop(SENT_DETAIL, None)
 
 
 def reply_post(*, author: User, message: Message, body: str, make_task: bool = False) -> Reply:
     """Posts a reply on a thread; "Valider + Tâche à faire" also makes it a to-do."""
     if author.is_staff_user and not author.has_right(perms.MESSAGES_ADD):
         raise PermissionDenied()
+    if make_task:
+        _require_task_right(author, message)
     text = (body or "").strip("\n\r ")
     if not text.strip():
         raise ValidationFailed.on("body", "Réponse : ce champ est obligatoire.")
@@ -292,6 +379,7 @@ def reply_post(*, author: User, message: Message, body: str, make_task: bool = F
         raise ValidationFailed.on(
             "body", f"Réponse : {BODY_MAX} caractères au maximum ({len(text)} saisis)."
         )
+    _forget_sent_detail(message)
     now = timezone.now()
     with transaction.atomic():
         reply = Reply.objects.create(message=message, author=author, body=text)
@@ -311,6 +399,7 @@ def reply_post(*, author: User, message: Message, body: str, make_task: bool = F
 
 def message_mark_read(*, user: User, message: Message) -> bool:
     """Marks the thread read for the user; returns True when it was unread."""
+    _forget_sent_detail(message)
     now = timezone.now()
     _, created = ReadState.objects.get_or_create(
         message=message, user=user, defaults={"read_at": now}
@@ -321,6 +410,7 @@ def message_mark_read(*, user: User, message: Message) -> bool:
 
 
 def message_mark_unread(*, user: User, message: Message) -> bool:
+    _forget_sent_detail(message)
     deleted, _ = ReadState.objects.filter(message=message, user=user).delete()
     if deleted:
         HistoryEvent.objects.create(
@@ -329,13 +419,27 @@ def message_mark_unread(*, user: User, message: Message) -> bool:
     return bool(deleted)
 
 
+def task_may_change(user: User, message: Message) -> bool:
+    """Who may make a message a task, close it or cancel it (DECISIONS.md, "Tasks"): staff
+    with the right to write messages, and the client users of the message's own client. Those
+    who only see it through sharing or a copy may not."""
+    if user.is_staff_user:
+        return user.has_right(perms.MESSAGES_ADD)
+    return user.client_id is not None and message.client_id == user.client_id
+
+
+def _require_task_right(user: User, message: Message) -> None:
+    if not task_may_change(user, message):
+        if user.is_client_user:
+            raise PermissionDenied("Seul le client du dossier peut changer cette tâche.")
+        raise PermissionDenied()
+
+
 def task_set(*, user: User, message: Message, action: str, due_date: Any = None) -> Message:
     """todo / done / cancel. A conditional update makes two simultaneous clicks end in one
     state with one history line."""
-    if user.is_staff_user and not user.has_right(perms.MESSAGES_ADD):
-        raise PermissionDenied()
-    if user.is_client_user and message.client_id != user.client_id:
-        raise PermissionDenied("Seul le client du dossier peut changer cette tâche.")
+    _require_task_right(user, message)
+    _forget_sent_detail(message)
     now = timezone.now()
     qs = Message.objects.filter(pk=message.pk)
     with transaction.atomic():

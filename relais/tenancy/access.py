@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from relais.core.errors import NotFound, PermissionDenied
+from relais.core.queries import first_or_none
 from relais.tenancy.models import User
 
 
@@ -34,9 +35,9 @@ def require_staff(user: User) -> None:
 
 
 def access_user_by_id(user: User, user_id: Any) -> User:
-    target = User.objects.filter(
-        id=parse_id(user_id), permanence_id=user.permanence_id, is_active=True
-    ).first()
+    target = first_or_none(
+        User.objects.filter(id=parse_id(user_id), permanence_id=user.permanence_id, is_active=True)
+    )
     if target is None:
         raise NotFound()
     return target

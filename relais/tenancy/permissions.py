@@ -12,6 +12,9 @@ CLIENTS_EDIT = "COMPTES / Clients / Modification"
 ROLES_EDIT = "COMPTES / Rôles / Modification"
 TEMPLATES = "TEMPLATE / Messages"
 DELIVERY_OUTBOX = "MESSAGES / Boîte d'envoi"
+PLANNING_VIEW = "PLANNING / Semaine / Planning avec rendez-vous"
+PLANNING_ADD = "PLANNING / Rendez-vous / Ajout rendez-vous"
+PLANNING_TYPES = "PLANNING / Motifs de rendez-vous"
 
 CATALOGUE: dict[str, str] = {
     MESSAGES_READ: "Lire les messages des dossiers clients",
@@ -20,6 +23,9 @@ CATALOGUE: dict[str, str] = {
     MESSAGES_REMARKS: "Lire les remarques des clients",
     DELIVERY_OUTBOX: "Consulter les copies envoyées (e-mail, SMS, fax)",
     CONTACTS_ADD: "Ajouter un contact à un dossier client",
+    PLANNING_VIEW: "Voir le planning et les mouvements d'un dossier client",
+    PLANNING_ADD: "Prendre, déplacer et annuler des rendez-vous",
+    PLANNING_TYPES: "Gérer les motifs de rendez-vous",
     CLIENTS_EDIT: "Modifier les coordonnées d'un client",
     CLIENTS_SETTINGS: "Modifier les paramètres du compte d'un client",
     TEMPLATES: "Gérer les modèles de messages",
@@ -33,7 +39,14 @@ GERANT = "gerant"
 ROLE_LABELS = {OPERATEUR: "Opérateur", SUPERVISEUR: "Superviseur", GERANT: "Gérant"}
 
 DEFAULT_ROLE_PERMISSIONS: dict[str, list[str]] = {
-    OPERATEUR: [MESSAGES_READ, MESSAGES_ADD, MESSAGES_TASKS_FOLLOW, CONTACTS_ADD],
+    OPERATEUR: [
+        MESSAGES_READ,
+        MESSAGES_ADD,
+        MESSAGES_TASKS_FOLLOW,
+        CONTACTS_ADD,
+        PLANNING_VIEW,
+        PLANNING_ADD,
+    ],
     SUPERVISEUR: [
         MESSAGES_READ,
         MESSAGES_ADD,
@@ -42,6 +55,8 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, list[str]] = {
         DELIVERY_OUTBOX,
         CONTACTS_ADD,
         CLIENTS_EDIT,
+        PLANNING_VIEW,
+        PLANNING_ADD,
     ],
     GERANT: list(CATALOGUE),
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relais.core.errors import ValidationFailed
+from relais.core.errors import NotFound, ValidationFailed
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import require_right
 from relais.tenancy.models import Permanence, Role, User
@@ -21,6 +21,8 @@ def roles_ensure(*, permanence: Permanence) -> dict[str, Role]:
 
 def role_set_permissions(*, user: User, role: Role, permissions: list[str]) -> Role:
     """A gérant changes which rights a role of his permanence holds."""
+    if role.permanence_id != user.permanence_id:
+        raise NotFound("Rôle introuvable.")
     require_right(user, perms.ROLES_EDIT)
     unknown = [code for code in permissions if code not in perms.CATALOGUE]
     if unknown:
