@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Header, Query, Router, Status
@@ -35,11 +35,15 @@ from relais.core.errors import ValidationFailed
 from relais.messaging.models import Message
 from relais.messaging.selectors import (
     access_message_by_id,
+    client_remarks,
+    day_task_counts,
     filter_kind,
     list_prefetch,
     message_list_for_client,
+    task_follow,
     template_list_for_client,
     thread_detail,
+    urgent_unread,
     visible_messages,
     with_unread,
 )
@@ -52,7 +56,7 @@ from relais.messaging.services import (
     task_set,
 )
 from relais.tenancy import permissions as perms
-from relais.tenancy.access import require_right, require_staff
+from relais.tenancy.access import require_right
 from relais.tenancy.models import User
 
 router = Router(tags=["Messages"])
@@ -68,6 +72,7 @@ DUE = Query(None, description="Day tasks due that day.")
 FROM = Query(None, alias="from", description="Today by default.")
 TO = Query(None, alias="to", description="31 days on by default.")
 CLIENT = Query(None, description="Client id; required for staff, a client user's own by default.")
+DAY_CLIENT = Query(None, description="Client id: only that client's day tasks.")
 
 
 def _next(rows: list[Message], size: int) -> str | None:
@@ -247,18 +252,9 @@ def tasks_list(
     cursor: Text | None = CURSOR,
 ) -> Any:
     """« Suivi des tâches »: the open tasks of my permanence, read or unread (staff with the
-    right « Suivi des tâches »)."""
+    right « Suivi des tâches »). Client remarks appear only for those who may read them."""
     user = current_user(request)
-    require_staff(user)
-    require_right(user, perms.MESSAGES_TASKS_FOLLOW)
-    require_right(user, perms.MESSAGES_READ)
-    qs = filter_kind(visible_messages(user), "todo")
-    if vad is not None:
-        qs = filter_kind(qs, "vad") if vad else qs.exclude(is_vad=True)
-    if urgent is not None:
-        qs = filter_kind(qs, "urgent") if urgent else qs.exclude(is_urgent=True)
-    if date is not None:
-        qs = qs.filter(due_date=date)
+    qs = task_follow(user=user, vad=vad, urgent=urgent, due=date)
     return _thread_page(user, qs, cursor=cursor, limit=limit)
 
 
@@ -268,13 +264,7 @@ def urgent_list(
 ) -> Any:
     """« Urgent »: urgent messages (not done) I have not read yet."""
     user = current_user(request)
-    if user.is_staff_user:
-        require_right(user, perms.MESSAGES_READ)
-    qs = with_unread(filter_kind(visible_messages(user), "urgent"), user).filter(
-        is_read=False,  # type: ignore[misc]  # annotated by with_unread
-        status__in=[Message.STATUS_NORMAL, Message.STATUS_TODO],
-    )
-    return _thread_page(user, qs, cursor=cursor, limit=limit)
+    return _thread_page(user, urgent_unread(user=user), cursor=cursor, limit=limit)
 
 
 @router.get("/day-tasks", response={200: dict[str, int], **ERROR_RESPONSES})
@@ -282,26 +272,20 @@ def day_tasks_counts(
     request: HttpRequest,
     start: dt.date | None = FROM,
     end: dt.date | None = TO,
+    client: Text | None = DAY_CLIENT,
 ) -> Any:
     """`{"YYYY-MM-DD": count}` of the open day tasks visible to me, per due date (days
-    without any are left out). At most 366 days at once."""
+    without any are left out), optionally for one client. At most 366 days at once."""
     user = current_user(request)
-    if user.is_staff_user:
-        require_right(user, perms.MESSAGES_READ)
     start = start or timezone.localdate()
     end = end or start + dt.timedelta(days=31)
     if end < start:
         raise ValidationFailed.on("to", "La période se termine avant de commencer.")
     if (end - start).days > DAY_TASKS_MAX_DAYS:
         raise ValidationFailed.on("to", "La période ne peut pas dépasser un an.")
-    rows = (
-        filter_kind(visible_messages(user), "day_task")
-        .filter(due_date__range=(start, end))
-        .values("due_date")
-        .annotate(n=Count("pk"))
-        .order_by("due_date")
-    )
-    return {str(row["due_date"]): row["n"] for row in rows}
+    target = access_client_by_id(user, client) if client else None
+    counts = day_task_counts(user=user, start=start, end=end, client=target)
+    return {day.isoformat(): n for day, n in counts.items()}
 
 
 @router.get("/remarks", response={200: MessagePage, **ERROR_RESPONSES})
@@ -311,11 +295,7 @@ def remarks_list(
     """« Remarques clients »: remarks written by client users about the service (gérants and
     superviseurs only)."""
     user = current_user(request)
-    require_staff(user)
-    require_right(user, perms.MESSAGES_REMARKS)
-    require_right(user, perms.MESSAGES_READ)
-    qs = filter_kind(visible_messages(user), "remark")
-    return _thread_page(user, qs, cursor=cursor, limit=limit)
+    return _thread_page(user, client_remarks(user=user), cursor=cursor, limit=limit)
 
 
 @router.get("/templates", response={200: TemplatePage, **ERROR_RESPONSES})
@@ -331,4 +311,9 @@ def templates_list(
             raise ValidationFailed.on("client", "Ce champ est obligatoire.")
     target = access_client_by_id(user, client or user.client_id)
     templates = template_list_for_client(client=target)
-    return {"items": [template_out(t) for t in templates], "next": None}
+    items = [template_out(t) for t in templates]
+    if not user.is_staff_user:
+        # A consigne is a note for the permanence's operators, never shown to a client.
+        for item in items:
+            item["consigne"] = ""
+    return {"items": items, "next": None}

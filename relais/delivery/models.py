@@ -69,6 +69,12 @@ class Delivery(BaseModel):
                 condition=models.Q(status__in=["queued", "sending"]),
             ),
             models.Index(fields=["message"], name="delivery_message"),
+            # The sender's "Copies en échec" count and list.
+            models.Index(
+                fields=["permanence", "-created_at"],
+                name="delivery_failed",
+                condition=models.Q(status="failed"),
+            ),
         ]
 
     def __str__(self) -> str:

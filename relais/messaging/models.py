@@ -82,15 +82,22 @@ class Message(BaseModel):
         ordering = ["-last_activity_at"]
         indexes = [
             models.Index(fields=["client", "-last_activity_at"], name="msg_client_activity"),
+            # Open tasks by day and the filters of "Suivi des tâches"; the remark flag is in the
+            # index so excluding remarks (every operator's view) needs no table read.
             models.Index(
-                fields=["permanence", "status", "due_date"],
+                fields=["permanence", "due_date", "is_client_remark", "is_vad", "is_urgent"],
                 name="msg_open_tasks",
                 condition=models.Q(status="todo"),
             ),
             models.Index(
-                fields=["permanence", "-created_at"],
-                name="msg_urgent",
-                condition=models.Q(is_urgent=True),
+                fields=["permanence", "-last_activity_at", "-id"],
+                name="msg_open_activity",
+                condition=models.Q(status="todo"),
+            ),
+            models.Index(
+                fields=["permanence", "-last_activity_at", "-id", "is_client_remark"],
+                name="msg_urgent_open",
+                condition=models.Q(is_urgent=True, status__in=["normal", "todo"]),
             ),
             models.Index(
                 fields=["permanence", "-created_at"],

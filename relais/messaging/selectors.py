@@ -160,6 +160,10 @@ def _count(qs: QuerySet[Message]) -> Coalesce:
     return Coalesce(Subquery(counted), 0)
 
 
+# A failed copy stays flagged to its sender for a week.
+FAILED_COPIES_WINDOW = dt.timedelta(days=7)
+
+
 def menu_counts(user: User, *, today: dt.date | None = None) -> dict[str, int]:
     """The left menu's live counts, in one query.
 
@@ -197,6 +201,13 @@ def menu_counts(user: User, *, today: dt.date | None = None) -> dict[str, int]:
         counts["follow"] = _count(todo.filter(due_date__lte=today or timezone.localdate()))
     if "remarks" in keys:
         counts["remarks"] = _count(visible.filter(is_client_remark=True).filter(unread))
+    if user.is_staff_user:
+        from relais.delivery.selectors import failed_deliveries_for_author
+
+        keys.append("failed")
+        failed = failed_deliveries_for_author(user=user, since=FAILED_COPIES_WINDOW)
+        counted = failed.order_by().values("permanence_id").annotate(n=Count("*")).values("n")
+        counts["failed"] = Coalesce(Subquery(counted[:1]), 0)
     found = Permanence.objects.filter(pk=user.permanence_id).values(**counts).first()
     row: dict[str, Any] = dict(found or {})
     return {key: int(row.get(key) or 0) for key in keys}

@@ -145,11 +145,11 @@ def test_it_counts_the_left_menu_in_one_query(world: World) -> None:
         counts = menu_counts(operateur)
     assert len(ctx.captured_queries) == 1
     # The remark task is no business of an operator.
-    assert counts == {"todo": 3, "follow": 0, "urgent": 2}
+    assert counts == {"todo": 3, "follow": 0, "urgent": 2, "failed": 0}
     with CaptureQueriesContext(connection) as ctx:
         counts = menu_counts(superviseur)
     assert len(ctx.captured_queries) == 1
-    assert counts == {"todo": 4, "follow": 0, "urgent": 2, "remarks": 2}
+    assert counts == {"todo": 4, "follow": 0, "urgent": 2, "remarks": 2, "failed": 0}
     # Its own remark task counts for the client user who wrote it.
     assert menu_counts(_fresh(world.client_user_a)) == {"todo": 4, "urgent": 3}
 

@@ -93,7 +93,13 @@ def test_it_shows_nothing_across_permanences(world: World, scene: Scene) -> None
     for message in (scene.normal, scene.private, scene.remark):
         with pytest.raises(NotFound):
             access_message_by_id(world.gerant_b, message.id)
-    assert menu_counts(world.gerant_b) == {"todo": 0, "follow": 0, "urgent": 0, "remarks": 0}
+    assert menu_counts(world.gerant_b) == {
+        "todo": 0,
+        "follow": 0,
+        "urgent": 0,
+        "remarks": 0,
+        "failed": 0,
+    }
 
 
 def test_it_keeps_private_messages_from_copies_sharing_and_circle(scene: Scene) -> None:
