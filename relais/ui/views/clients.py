@@ -14,7 +14,11 @@ from relais.clients.models import Client
 from relais.clients.selectors import access_client_by_id, client_list, contact_list
 from relais.clients.services import client_update_coordinates, client_update_message_settings
 from relais.core.errors import ValidationFailed
-from relais.messaging.selectors import message_list_for_client, thread_list_version
+from relais.messaging.selectors import (
+    message_list_for_client,
+    template_list_for_client,
+    thread_list_version,
+)
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import require_right
 from relais.ui.decorators import current_user, is_htmx, page
@@ -132,6 +136,7 @@ def client_settings(request: HttpRequest, client_id: str) -> HttpResponse:
         "default_copy_sms": client.default_copy_sms,
         "default_copy_fax": client.default_copy_fax,
         "message_info": client.message_info,
+        "default_template": str(client.default_template_id or ""),
     }
     errors: dict[str, list[str]] = {}
     status = 200
@@ -141,6 +146,7 @@ def client_settings(request: HttpRequest, client_id: str) -> HttpResponse:
             "default_copy_sms": request.POST.get("default_copy_sms") == "on",
             "default_copy_fax": request.POST.get("default_copy_fax") == "on",
             "message_info": request.POST.get("message_info", "")[:1000],
+            "default_template": request.POST.get("default_template", "")[:64],
         }
         try:
             client_update_message_settings(user=user, client=client, **values)
@@ -149,5 +155,11 @@ def client_settings(request: HttpRequest, client_id: str) -> HttpResponse:
         else:
             messages.success(request, _("Paramètres du compte enregistrés."))
             return redirect("ui:client", client.id)
-    context = {"client": client, "values": values, "errors": errors}
+    context = {
+        "client": client,
+        "values": values,
+        "errors": errors,
+        "templates": template_list_for_client(client=client),
+        "tab": "message",
+    }
     return render(request, "ui/client_settings.html", context, status=status)

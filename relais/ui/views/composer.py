@@ -13,10 +13,11 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from relais.clients.models import Client
-from relais.clients.selectors import access_client_by_id
+from relais.clients.selectors import access_client_by_id, instruction_list
 from relais.core.errors import PermissionDenied, ValidationFailed
 from relais.messaging.attachments import KINDS as ATTACH_KINDS
-from relais.messaging.selectors import recipient_candidates, template_list_for_client
+from relais.messaging.placeholders import placeholder_values, placeholders_fill
+from relais.messaging.selectors import phrase_list, recipient_candidates, template_list_for_client
 from relais.messaging.services import SendInput, message_send
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import require_staff
@@ -62,12 +63,16 @@ def composer_context(
     templates: list[Any] | None = None,
 ) -> dict[str, Any]:
     user = current_user(request)
+    # Templates (and their consignes), instructions and phrases are staff aids: a client
+    # user's composer has none of them.
+    staff = user.is_staff_user
     if templates is None:
-        templates = template_list_for_client(client=client)
+        templates = template_list_for_client(client=client) if staff else []
     consigne = ""
-    if values.get("template"):
+    if staff and values.get("template"):
         chosen = next((t for t in templates if str(t.id) == values["template"]), None)
         consigne = chosen.consigne if chosen else ""
+    instructions = instruction_list(user=user, client=client, message_only=True) if staff else []
     cc = list(zip(values.get("cc", []), values.get("cc_name", []), strict=False))
     return {
         "client": client,
@@ -77,13 +82,18 @@ def composer_context(
         "templates": templates,
         "templates_data": _templates_json(templates),
         "consigne": consigne,
+        "instructions": instructions,
+        "phrases": phrase_list(user=user) if staff else [],
+        "fill_data": placeholder_values(
+            client_name=client.name, operator_first_name=user.first_name
+        ),
         "attach_kinds": ATTACH_KINDS,
         "is_client": user.is_client_user,
         "has_company": bool(client.company_id),
     }
 
 
-def _initial_values(client: Client, templates: list[Any]) -> dict[str, Any]:
+def _initial_values(client: Client, templates: list[Any], user: User) -> dict[str, Any]:
     values: dict[str, Any] = {
         "idempotency_key": uuid.uuid4().hex,
         "copy_email": client.default_copy_email and bool(client.email),
@@ -94,10 +104,13 @@ def _initial_values(client: Client, templates: list[Any]) -> dict[str, Any]:
     }
     default = client.default_template
     if default is not None and any(t.id == default.id for t in templates):
+        # {contact} stays until a contact is chosen; the composer's script fills it then.
+        fill = placeholder_values(client_name=client.name, operator_first_name=user.first_name)
         values.update(
             template=str(default.id),
-            subject=default.subject,
-            body=default.body,
+            template_fresh=True,
+            subject=placeholders_fill(default.subject, fill),
+            body=placeholders_fill(default.body, fill),
             is_vad=default.auto_vad,
             copy_circle=default.auto_circle and bool(client.company_id),
         )
@@ -111,8 +124,8 @@ def composer_open(request: HttpRequest, client_id: str) -> HttpResponse:
     user = current_user(request)
     client = access_client_by_id(user, client_id)
     _require_can_write(user)
-    templates = template_list_for_client(client=client)
-    values = _initial_values(client, templates)
+    templates = template_list_for_client(client=client) if user.is_staff_user else []
+    values = _initial_values(client, templates, user)
     context = composer_context(request, client, values, templates=templates)
     if is_htmx(request):
         return render(request, "ui/partials/composer.html", context)
