@@ -141,8 +141,9 @@ def _client_week(
                     "note": NOTES[number % len(NOTES)],
                 },
             )
-            # Booked one to four days ahead, in office hours, never in the future.
-            booked = _at(day - dt.timedelta(days=1 + number % 4), 8 * 60 + rng.randrange(600))
+            # Booked two to five days ahead, in office hours (changes follow within a day, so
+            # before 19:00), never in the future.
+            booked = _at(day - dt.timedelta(days=2 + number % 4), 8 * 60 + rng.randrange(540))
             moments = [min(booked, latest)]
             if number % 7 == 3:
                 later = appointment.start.hour * 60 + appointment.start.minute + 120
@@ -152,21 +153,21 @@ def _client_week(
                     date=day + dt.timedelta(days=1) if offset < 4 else day,
                     start=f"{min(later, 18 * 60) // 60:02d}:{later % 60:02d}",
                 )
-                moments.append(min(booked + dt.timedelta(hours=20), latest))
+                moments.append(min(booked + dt.timedelta(days=1), latest))
             elif number % 11 == 5:
                 appointment_update(
                     user=staff[(number + 2) % len(staff)],
                     appointment=appointment,
                     data={"duration": appointment.duration + 15, "note": "Prévoir un examen."},
                 )
-                moments.append(min(booked + dt.timedelta(hours=3), latest))
+                moments.append(min(booked + dt.timedelta(hours=1), latest))
             if number % 9 == 4:
                 appointment_cancel(
                     user=staff[(number + 3) % len(staff)],
                     appointment=appointment,
                     reason=REASONS[number % len(REASONS)],
                 )
-                moments.append(min(booked + dt.timedelta(days=1, hours=2), latest))
+                moments.append(min(booked + dt.timedelta(days=1, minutes=40), latest))
             # The journal's lines in the order they were written, at their moments.
             moments.sort()
             lines = list(Movement.objects.filter(appointment=appointment).order_by("id"))

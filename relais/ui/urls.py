@@ -1,6 +1,18 @@
-from django.urls import path
+from django.urls import include, path
 
-from relais.ui.views import auth, clients, composer, contacts, home, menu, roles, threads
+from relais.ui.views import (
+    auth,
+    clients,
+    composer,
+    contacts,
+    copies,
+    home,
+    menu,
+    roles,
+    tasks,
+    threads,
+)
+from relais.ui.views import settings_pages as aids
 
 app_name = "ui"
 urlpatterns = [
@@ -14,6 +26,17 @@ urlpatterns = [
     path("clients/<str:client_id>/fils/", clients.client_threads, name="client_threads"),
     path("clients/<str:client_id>/coordonnees/", clients.client_edit, name="client_edit"),
     path("clients/<str:client_id>/parametres/", clients.client_settings, name="client_settings"),
+    path("clients/<str:client_id>/instructions/", aids.instructions_view, name="instructions"),
+    path(
+        "clients/<str:client_id>/instructions/<str:instruction_id>/",
+        aids.instruction_edit,
+        name="instruction_edit",
+    ),
+    path(
+        "clients/<str:client_id>/instructions/<str:instruction_id>/supprimer/",
+        aids.instruction_delete_view,
+        name="instruction_delete",
+    ),
     path("clients/<str:client_id>/contacts/", contacts.contact_search, name="contacts"),
     path("clients/<str:client_id>/contacts/nouveau/", contacts.contact_new, name="contact_new"),
     path("clients/<str:client_id>/ecrire/", composer.composer_open, name="composer"),
@@ -28,4 +51,29 @@ urlpatterns = [
     path("messages/<str:message_id>/repondre/", threads.reply_view, name="reply"),
     path("messages/<str:message_id>/tache/", threads.task_view, name="task"),
     path("messages/<str:message_id>/non-lu/", threads.mark_unread_view, name="unread"),
+    # Message types (tasks, day tasks, urgent, client remarks): the left menu's lists.
+    path("taches/", tasks.task_list_view, name="tasks"),
+    path("taches/suivi/", tasks.task_follow_view, name="task_follow"),
+    path("taches/jour/", tasks.day_tasks_view, name="day_tasks"),
+    path("jour/", tasks.day_bar_view, name="day_bar"),
+    path("urgent/", tasks.urgent_view, name="urgent"),
+    path("remarques/", tasks.remarks_view, name="remarks"),
+    path("copies-en-echec/", copies.failed_copies_view, name="failed_copies"),
+    # Message aids (gérant): templates, input-help phrases, banners.
+    path("modeles/", aids.template_list_view, name="templates"),
+    path("modeles/nouveau/", aids.template_new, name="template_new"),
+    path("modeles/<str:template_id>/", aids.template_edit, name="template_edit"),
+    path("modeles/<str:template_id>/supprimer/", aids.template_delete_view, name="template_delete"),
+    path("aide-a-la-saisie/", aids.phrases_view, name="phrases"),
+    path("aide-a-la-saisie/<str:phrase_id>/", aids.phrase_edit, name="phrase_edit"),
+    path("aide-a-la-saisie/<str:phrase_id>/deplacer/", aids.phrase_move_view, name="phrase_move"),
+    path(
+        "aide-a-la-saisie/<str:phrase_id>/supprimer/",
+        aids.phrase_delete_view,
+        name="phrase_delete",
+    ),
+    path("bandeau/", aids.banners_view, name="banners"),
+    path("bandeau/<str:banner_id>/supprimer/", aids.banner_delete_view, name="banner_delete"),
+    # Planning, journal of movements, activity and the « Joindre » PDFs (ui:planning:…).
+    path("", include("relais.planning.urls")),
 ]

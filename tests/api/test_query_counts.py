@@ -172,5 +172,6 @@ def test_it_sends_with_an_idempotency_key_in_pinned_queries(world: World) -> Non
     one = queries(http, "POST", path, send_body(cc=staff[:1]), **{"Idempotency-Key": "k1"})
     ten = queries(http, "POST", path, send_body(cc=staff), **{"Idempotency-Key": "k2"})
     replay = queries(http, "POST", path, send_body(cc=staff), **{"Idempotency-Key": "k2"})
-    assert one == ten == 10  # no copies by e-mail; the key rides on the insert (released only on conflict)
+    # No copies by e-mail; the key rides on the insert (released only on conflict).
+    assert one == ten == 10
     assert replay <= ten

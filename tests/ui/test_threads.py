@@ -120,7 +120,7 @@ class TestThread:
         assert "Échec : Boîte pleine" in text
         assert "status-failed" in text
         assert "Pièce jointe demandée : Planning (rendez-vous) du 01/12/2026 au 07/12/2026" in text
-        assert "PDF à venir" in text
+        assert reverse("ui:planning:message_attachment", args=[message.id]) in text
 
     def test_it_posts_a_reply_and_can_make_it_a_task(self, world: World) -> None:
         message = sent(world)

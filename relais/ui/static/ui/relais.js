@@ -177,37 +177,6 @@
     }
   }
 
-  function applyTemplate(form, select) {
-    var data = {};
-    var script = $("#composer-templates", form);
-    if (script) {
-      try {
-        data = JSON.parse(script.textContent);
-      } catch (e) {
-        data = {};
-      }
-    }
-    var t = data[select.value];
-    var side = $("[data-composer-side]", form);
-    var grid = $("[data-composer-grid]", form);
-    if (!t) {
-      if (side) side.hidden = true;
-      if (grid) grid.classList.remove("with-side");
-      return;
-    }
-    $("#subject", form).value = t.subject || "";
-    $("#body", form).value = t.body || "";
-    var vad = $("[data-vad]", form);
-    if (vad && t.vad) vad.checked = true;
-    var circle = $("[data-circle]", form);
-    if (circle && t.circle && !circle.disabled) circle.checked = true;
-    if (side) {
-      $("[data-consigne]", side).textContent = t.consigne || "";
-      side.hidden = !t.consigne;
-      if (grid) grid.classList.toggle("with-side", !!t.consigne);
-    }
-  }
-
   document.addEventListener("change", function (ev) {
     var el = ev.target;
     var form = composerForm(el);
@@ -221,8 +190,6 @@
       }
     } else if (el.matches("[data-private-toggle]")) {
       setPrivate(form, el.checked);
-    } else if (el.matches("[data-template-select]")) {
-      applyTemplate(form, el);
     } else if (el.matches("[data-attach-select]")) {
       var box = $("[data-attach-dates]", form);
       if (box) box.hidden = !el.value;
@@ -379,4 +346,446 @@
   document.addEventListener("htmx:beforeSwap", function (ev) {
     if (ev.detail.xhr.status === 204) ev.detail.shouldSwap = false;
   });
+})();
+
+/* ---------- Message aids: templates with placeholders, input-help phrases, confirmations ---------- */
+(function () {
+  "use strict";
+
+  function $(sel, root) {
+    return (root || document).querySelector(sel);
+  }
+  function $all(sel, root) {
+    return Array.prototype.slice.call((root || document).querySelectorAll(sel));
+  }
+  function fold(text) {
+    return (text || "")
+      .replace(/œ/gi, "oe")
+      .replace(/æ/gi, "ae")
+      .normalize("NFKD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .toLowerCase()
+      .replace(/\s+/g, " ")
+      .trim();
+  }
+  function jsonScript(form, id) {
+    var script = $("#" + id, form);
+    if (!script) return {};
+    try {
+      return JSON.parse(script.textContent) || {};
+    } catch (e) {
+      return {};
+    }
+  }
+
+  /* Placeholders: the same rules as relais/messaging/placeholders.py — anything between braces,
+     case, spaces and accents ignored; a placeholder without a value stays as it is. */
+  var TOKEN = /\{([^{}\n]{0,40})\}/g;
+  function fill(text, values) {
+    return (text || "").replace(TOKEN, function (whole, name) {
+      var key = fold(name).replace(/ /g, "");
+      return Object.prototype.hasOwnProperty.call(values, key) ? values[key] : whole;
+    });
+  }
+
+  function contactName(form) {
+    var input = $("#contact-chosen input[name=contact_name]", form);
+    return input ? input.value : null;
+  }
+
+  function fillValues(form) {
+    var values = Object.assign({}, jsonScript(form, "composer-fill"));
+    var name = contactName(form);
+    if (name !== null) values.contact = name;
+    return values;
+  }
+
+  /* Per-form state: the template applied, the text it produced (to know whether the operator
+     has changed it since), the contact it was filled with. */
+  function state(form) {
+    if (!form._relaisTemplate) {
+      var select = $("[data-template-choose]", form);
+      var fresh = select && select.hasAttribute("data-template-fresh") && select.value;
+      form._relaisTemplate = {
+        id: select ? select.value : "",
+        filled: fresh ? { subject: $("#subject", form).value, body: $("#body", form).value } : null,
+        contact: contactName(form),
+        vadByTemplate: false,
+        circleByTemplate: false,
+      };
+      if (fresh) {
+        var t = jsonScript(form, "composer-templates")[select.value];
+        form._relaisTemplate.vadByTemplate = !!(t && t.vad);
+        form._relaisTemplate.circleByTemplate = !!(t && t.circle);
+      }
+    }
+    return form._relaisTemplate;
+  }
+
+  function typedSomething(form) {
+    var st = state(form);
+    var subject = $("#subject", form).value;
+    var body = $("#body", form).value;
+    if (!subject.trim() && !body.trim()) return false;
+    return !(st.filled && st.filled.subject === subject && st.filled.body === body);
+  }
+
+  function showSide(form, consigne) {
+    var side = $("[data-composer-side]", form);
+    var grid = $("[data-composer-grid]", form);
+    if (!side) return;
+    var postit = $("[data-postit]", side);
+    $("[data-consigne]", side).textContent = consigne || "";
+    if (postit) postit.hidden = !consigne;
+    var show = !!consigne || !!$("[data-instructions]", side);
+    side.hidden = !show;
+    if (grid) grid.classList.toggle("with-side", show);
+  }
+
+  function applyTemplate(form, select) {
+    var st = state(form);
+    var t = jsonScript(form, "composer-templates")[select.value];
+    if (t && typedSomething(form)) {
+      var ok = window.confirm(
+        "Remplacer le sujet et le message déjà saisis par ceux du modèle « " +
+          select.options[select.selectedIndex].text +
+          " » ?"
+      );
+      if (!ok) {
+        select.value = st.id;
+        return;
+      }
+    }
+    st.id = select.value;
+    var vad = $("[data-vad]", form);
+    var circle = $("[data-circle]", form);
+    if (!t) {
+      // "No template": the text stays, the post-it goes, the boxes it ticked are unticked.
+      showSide(form, "");
+      if (vad && st.vadByTemplate) vad.checked = false;
+      if (circle && st.circleByTemplate) circle.checked = false;
+      st.vadByTemplate = st.circleByTemplate = false;
+      st.filled = null;
+      return;
+    }
+    var values = fillValues(form);
+    var subject = $("#subject", form);
+    var body = $("#body", form);
+    subject.value = fill(t.subject, values);
+    body.value = fill(t.body, values);
+    st.filled = { subject: subject.value, body: body.value };
+    st.contact = contactName(form);
+    if (vad) {
+      if (t.vad) vad.checked = true;
+      else if (st.vadByTemplate) vad.checked = false;
+      st.vadByTemplate = !!t.vad;
+    }
+    if (circle && !circle.disabled) {
+      if (t.circle) circle.checked = true;
+      else if (st.circleByTemplate) circle.checked = false;
+      st.circleByTemplate = !!t.circle;
+    }
+    showSide(form, t.consigne);
+    subject.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  /* A contact chosen (or changed) after the template: untouched template text is filled again
+     with the new name; otherwise only the {contact} still in the text is replaced. */
+  function contactChanged(form) {
+    var st = state(form);
+    var name = contactName(form);
+    if (name === st.contact) return;
+    st.contact = name;
+    var select = $("[data-template-choose]", form);
+    var t = select ? jsonScript(form, "composer-templates")[select.value] : null;
+    if (!t || name === null) return;
+    var values = fillValues(form);
+    var subject = $("#subject", form);
+    var body = $("#body", form);
+    if (st.filled && st.filled.subject === subject.value && st.filled.body === body.value) {
+      subject.value = fill(t.subject, values);
+      body.value = fill(t.body, values);
+      st.filled = { subject: subject.value, body: body.value };
+    } else {
+      var only = { contact: name };
+      subject.value = fill(subject.value, only);
+      body.value = fill(body.value, only);
+    }
+  }
+
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (el.matches && el.matches("[data-template-choose]")) {
+      applyTemplate(el.closest("form"), el);
+    } else if (el.matches && (el.matches("[data-vad]") || el.matches("[data-circle]"))) {
+      // Ticked or unticked by hand: a later template change leaves it alone.
+      var form = el.closest("form");
+      if (form) {
+        var st = state(form);
+        if (el.matches("[data-vad]")) st.vadByTemplate = false;
+        else st.circleByTemplate = false;
+      }
+    }
+  });
+
+  // The contact chip is replaced by clicks and by htmx (inline creation): watch the form.
+  function watch(root) {
+    $all("form[data-composer]", root).forEach(function (form) {
+      if (form._relaisWatched || !$("[data-template-choose]", form)) return;
+      form._relaisWatched = true;
+      state(form);
+      new MutationObserver(function () {
+        contactChanged(form);
+      }).observe(form, { childList: true, subtree: true });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    watch(document);
+  });
+  document.addEventListener("htmx:afterSettle", function (ev) {
+    watch(ev.detail && ev.detail.target ? ev.detail.target : document);
+  });
+
+  /* ---------- Aide à la saisie: a searchable list, inserted at the cursor ---------- */
+
+  function phraseBox(el) {
+    return el.closest && el.closest("[data-phrases]");
+  }
+  function visibleOptions(box) {
+    return $all("[data-phrase]", box).filter(function (li) {
+      return !li.hidden;
+    });
+  }
+  function setActive(box, li) {
+    $all("[data-phrase]", box).forEach(function (o) {
+      o.setAttribute("aria-selected", o === li ? "true" : "false");
+      o.classList.toggle("active", o === li);
+    });
+    var q = $("[data-phrases-q]", box);
+    if (li) {
+      q.setAttribute("aria-activedescendant", li.id);
+      li.scrollIntoView({ block: "nearest" });
+    } else {
+      q.removeAttribute("aria-activedescendant");
+    }
+  }
+  function filterPhrases(box) {
+    var words = fold($("[data-phrases-q]", box).value).split(" ").filter(Boolean);
+    $all("[data-phrase]", box).forEach(function (li) {
+      var text = fold(li.textContent);
+      li.hidden = !words.every(function (w) {
+        return text.indexOf(w) !== -1;
+      });
+    });
+    var shown = visibleOptions(box);
+    $("[data-phrases-none]", box).hidden = shown.length > 0;
+    setActive(box, shown[0] || null);
+  }
+  function openPhrases(box) {
+    var pop = $(".phrases-pop", box);
+    var q = $("[data-phrases-q]", box);
+    pop.hidden = false;
+    $("[data-phrases-open]", box).setAttribute("aria-expanded", "true");
+    q.value = "";
+    filterPhrases(box);
+    q.focus();
+  }
+  function closePhrases(box, focusBody) {
+    $(".phrases-pop", box).hidden = true;
+    $("[data-phrases-open]", box).setAttribute("aria-expanded", "false");
+    if (focusBody) {
+      var body = $("#body", box.closest("form"));
+      if (body) body.focus();
+    }
+  }
+  function insertPhrase(box, li) {
+    var form = box.closest("form");
+    var body = $("#body", form);
+    var text = li.textContent;
+    var start = body.selectionStart;
+    var end = body.selectionEnd;
+    if (typeof start !== "number") start = end = body.value.length;
+    var before = body.value.slice(0, start);
+    if (before && !/\s$/.test(before)) text = " " + text;
+    body.setRangeText(text, start, end, "end");
+    closePhrases(box, true);
+    body.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  document.addEventListener("click", function (ev) {
+    var box = phraseBox(ev.target);
+    $all("[data-phrases]").forEach(function (other) {
+      if (other !== box && !$(".phrases-pop", other).hidden) closePhrases(other, false);
+    });
+    if (!box) return;
+    if (ev.target.closest("[data-phrases-open]")) {
+      if ($(".phrases-pop", box).hidden) openPhrases(box);
+      else closePhrases(box, true);
+      return;
+    }
+    var li = ev.target.closest("[data-phrase]");
+    if (li) insertPhrase(box, li);
+  });
+
+  document.addEventListener("input", function (ev) {
+    if (ev.target.matches && ev.target.matches("[data-phrases-q]")) filterPhrases(phraseBox(ev.target));
+  });
+
+  // Capture phase: these keys act in the phrase list before the composer's own shortcuts
+  // (Enter never sends, Esc closes the list, not the whole popup).
+  document.addEventListener(
+    "keydown",
+    function (ev) {
+      if (ev.altKey && !ev.ctrlKey && (ev.key === "a" || ev.key === "A" || ev.code === "KeyA")) {
+        var form = ev.target.closest && ev.target.closest("form[data-composer]");
+        var b = form && $("[data-phrases]", form);
+        if (b) {
+          ev.preventDefault();
+          openPhrases(b);
+        }
+        return;
+      }
+      if (!ev.target.matches || !ev.target.matches("[data-phrases-q]")) return;
+      var box = phraseBox(ev.target);
+      var shown = visibleOptions(box);
+      var active = $("[data-phrase].active", box);
+      var index = shown.indexOf(active);
+      if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+        ev.preventDefault();
+        ev.stopPropagation();
+        if (!shown.length) return;
+        index = ev.key === "ArrowDown" ? Math.min(index + 1, shown.length - 1) : Math.max(index - 1, 0);
+        setActive(box, shown[index]);
+      } else if (ev.key === "Enter" && !ev.ctrlKey && !ev.metaKey) {
+        ev.preventDefault();
+        ev.stopPropagation();
+        if (active && !active.hidden) insertPhrase(box, active);
+      } else if (ev.key === "Escape") {
+        ev.preventDefault();
+        ev.stopPropagation();
+        closePhrases(box, true);
+      }
+    },
+    true
+  );
+
+  // A search answer that comes back after a name was picked (the field emptied, the cursor
+  // gone elsewhere) must not open the list again.
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var target = ev.detail.target;
+    if (!target || (target.id !== "contact-results" && target.id !== "cc-results")) return;
+    var q = document.getElementById(target.id === "contact-results" ? "contact-q" : "cc-q");
+    if (q && !q.value && document.activeElement !== q) ev.detail.shouldSwap = false;
+  });
+
+  /* ---------- Settings pages ---------- */
+
+  // After an error, the cursor goes to the first field to correct.
+  document.addEventListener("DOMContentLoaded", function () {
+    var invalid = $(".aids-form [aria-invalid=true], .aids-columns [aria-invalid=true]");
+    if (invalid) invalid.focus();
+  });
+
+  // Forms that destroy something ask first.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) ev.preventDefault();
+  });
+
+  // Template form: a variable button inserts itself in the subject or body last focused.
+  var lastTarget = null;
+  document.addEventListener("focusin", function (ev) {
+    if (ev.target.matches && ev.target.matches("[data-placeholder-target]")) lastTarget = ev.target;
+  });
+  document.addEventListener("click", function (ev) {
+    var chip = ev.target.closest && ev.target.closest("[data-insert-placeholder]");
+    if (chip) {
+      var form = chip.closest("form");
+      var field = lastTarget && form.contains(lastTarget) ? lastTarget : $("#f-body", form);
+      var start = field.selectionStart;
+      var end = field.selectionEnd;
+      if (typeof start !== "number") start = end = field.value.length;
+      field.setRangeText(chip.getAttribute("data-insert-placeholder"), start, end, "end");
+      field.focus();
+      return;
+    }
+    var radio = ev.target.closest && ev.target.closest("[data-for-all], [data-for-some]");
+    if (radio) {
+      var choice = $("[data-client-choice]", radio.closest("form"));
+      if (choice) choice.hidden = radio.matches("[data-for-all]");
+    }
+  });
+  document.addEventListener("input", function (ev) {
+    var el = ev.target;
+    if (el.matches && el.matches("[data-client-filter]")) {
+      var words = fold(el.value).split(" ").filter(Boolean);
+      $all("[data-client-name]", el.closest("[data-client-choice]")).forEach(function (li) {
+        var name = fold(li.getAttribute("data-client-name"));
+        li.hidden = !words.every(function (w) {
+          return name.indexOf(w) !== -1;
+        });
+      });
+    }
+    if (el.matches && el.matches("[data-counter]")) {
+      var max = parseInt(el.getAttribute("data-counter"), 10);
+      var out = document.querySelector('[data-counter-for="' + el.id + '"]');
+      if (out) {
+        var n = el.value.length;
+        out.textContent = n + " / " + max + " caractères" + (n > max ? " : trop long" : "");
+        out.classList.toggle("over", n > max);
+      }
+    }
+  });
+})();
+
+/* Tasks: the popup of « Suivi des tâches » and of the date bar's envelope (day tasks). */
+(function () {
+  "use strict";
+
+  function panel() {
+    return document.getElementById("panel");
+  }
+
+  function openPanel(url) {
+    var dialog = panel();
+    var body = document.getElementById("panel-body");
+    if (!dialog || !body || !window.htmx) {
+      window.location.href = url;
+      return;
+    }
+    body.innerHTML = '<p class="composer-loading">Chargement…</p>';
+    if (!dialog.open) dialog.showModal();
+    htmx.ajax("GET", url, { target: "#panel-body", swap: "innerHTML" }).then(function () {
+      var heading = body.querySelector("[data-panel-focus]");
+      if (heading) {
+        heading.setAttribute("tabindex", "-1");
+        heading.focus();
+      }
+    });
+  }
+
+  document.addEventListener("click", function (ev) {
+    var opener = ev.target.closest("[data-panel-url]");
+    if (opener) {
+      // Ctrl / Cmd / Shift + click keep their usual meaning: the list as a page.
+      if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
+      ev.preventDefault();
+      openPanel(opener.getAttribute("data-panel-url"));
+      return;
+    }
+    var dialog = panel();
+    if (!dialog || !dialog.open) return;
+    // The close button, or a click on the backdrop (outside the dialog's box).
+    if (ev.target.closest("[data-panel-close]") || ev.target === dialog) {
+      ev.preventDefault();
+      dialog.close();
+    }
+  });
+
+  document.addEventListener("close", function (ev) {
+    if (ev.target && ev.target.id === "panel") {
+      document.getElementById("panel-body").innerHTML = "";
+    }
+  }, true);
 })();

@@ -1,0 +1,196 @@
+/* Relais — the planning's week view: the appointment popup (open from a slot or an
+   appointment, close, contact search and inline creation) on top of htmx. */
+(function () {
+  "use strict";
+
+  function $(sel, root) {
+    return (root || document).querySelector(sel);
+  }
+
+  function dialogParts() {
+    return { dialog: $("#planning-dialog"), body: $("#planning-dialog-body") };
+  }
+
+  function focusFirst(body) {
+    var invalid = $("[aria-invalid=true]", body);
+    var target = invalid || $("[data-autofocus]:not([disabled])", body) || $("[data-save]", body);
+    if (target) target.focus();
+  }
+
+  function openAppointment(url) {
+    var p = dialogParts();
+    if (!p.dialog || !p.body || !window.htmx) {
+      window.location.href = url;
+      return;
+    }
+    p.body.innerHTML = '<p class="composer-loading">Ouverture…</p>';
+    if (!p.dialog.open) p.dialog.showModal();
+    htmx.ajax("GET", url, { target: "#planning-dialog-body", swap: "innerHTML" }).then(function () {
+      focusFirst(p.body);
+    });
+  }
+
+  function closeAppointment() {
+    var p = dialogParts();
+    if (!p.dialog || !p.dialog.open) return;
+    p.dialog.close();
+    p.body.innerHTML = "";
+  }
+
+  function appointmentForm(el) {
+    return el.closest ? el.closest("form[data-appointment]") : null;
+  }
+
+  function setContact(form, id, name) {
+    var box = $("#contact-chosen", form);
+    box.innerHTML = "";
+    var chip = document.createElement("span");
+    chip.className = "chip cc-contact";
+    var label = document.createElement("span");
+    label.textContent = name;
+    var h1 = document.createElement("input");
+    h1.type = "hidden";
+    h1.name = "contact";
+    h1.value = id;
+    var h2 = document.createElement("input");
+    h2.type = "hidden";
+    h2.name = "contact_name";
+    h2.value = name;
+    var rm = document.createElement("button");
+    rm.type = "button";
+    rm.setAttribute("data-contact-clear", "");
+    rm.setAttribute("aria-label", "Retirer le contact " + name);
+    rm.textContent = "✕";
+    chip.appendChild(label);
+    chip.appendChild(h1);
+    chip.appendChild(h2);
+    chip.appendChild(rm);
+    box.appendChild(chip);
+  }
+
+  document.addEventListener("click", function (ev) {
+    var el = ev.target;
+    if (!el.closest) return;
+    // The week view: an appointment, the « + Rendez-vous » button, or an empty slot.
+    var opener = el.closest("[data-appointment-open]");
+    if (opener && opener.closest("#planning-body")) {
+      ev.preventDefault();
+      openAppointment(opener.getAttribute("href"));
+      return;
+    }
+    var slot = el.closest("table.week[data-new-url] td.slot");
+    if (slot) {
+      var table = slot.closest("table.week");
+      openAppointment(
+        table.getAttribute("data-new-url") +
+          "?date=" + encodeURIComponent(slot.getAttribute("data-date")) +
+          "&heure=" + encodeURIComponent(slot.getAttribute("data-time"))
+      );
+      return;
+    }
+    if (el.closest("[data-dialog-close]") && el.closest("#planning-dialog")) {
+      closeAppointment();
+      return;
+    }
+    // The popup's contact picker (the composer's markup, so the same endpoints serve both).
+    var form = appointmentForm(el);
+    if (!form) return;
+    var pick = el.closest("[data-pick-contact]");
+    if (pick) {
+      setContact(form, pick.getAttribute("data-id"), pick.getAttribute("data-name"));
+      $("#contact-results", form).innerHTML = "";
+      var q = $("#contact-q", form);
+      if (q) q.value = "";
+      var note = $("#appt-note", form);
+      if (note) note.focus();
+      return;
+    }
+    if (el.closest("[data-contact-clear]")) {
+      $("#contact-chosen", form).innerHTML = "";
+      var cq = $("#contact-q", form);
+      if (cq) cq.focus();
+      return;
+    }
+    var subOpen = el.closest("[data-subform-open]");
+    if (subOpen) {
+      var sub = document.getElementById(subOpen.getAttribute("data-subform-open"));
+      sub.hidden = false;
+      var typed = ($("#contact-q", form) || {}).value || "";
+      var nameInput = $("input", sub);
+      if (typed && !nameInput.value && !/^[\d\s+.]+$/.test(typed)) nameInput.value = typed;
+      nameInput.focus();
+      return;
+    }
+    if (el.closest("[data-subform-cancel]")) {
+      var s = el.closest("[data-subform]");
+      s.hidden = true;
+      Array.prototype.forEach.call(s.querySelectorAll("input"), function (i) {
+        i.value = "";
+      });
+    }
+  });
+
+  document.addEventListener("keydown", function (ev) {
+    var form = appointmentForm(ev.target);
+    if (!form) return;
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
+      ev.preventDefault();
+      var save = $("[data-save]", form);
+      if (save && !save.disabled) form.requestSubmit(save);
+      return;
+    }
+    if (ev.key !== "Enter" || ev.shiftKey || ev.target.tagName !== "INPUT") return;
+    // Enter acts inside the contact search and the little « nouveau contact » form.
+    var sub = ev.target.closest("[data-subform]");
+    if (sub) {
+      ev.preventDefault();
+      var btn = $("[data-subform-submit]", sub);
+      if (btn) btn.click();
+      return;
+    }
+    if (ev.target.id === "contact-q") {
+      ev.preventDefault();
+      var first = $("#contact-results button", form);
+      if (first) first.click();
+      return;
+    }
+    if (ev.target.id === "cancel-reason") ev.preventDefault();
+  });
+
+  // Choosing a motif proposes its usual duration, unless the duration was typed.
+  document.addEventListener("input", function (ev) {
+    if (ev.target.matches && ev.target.matches("[data-duration]")) ev.target.dataset.typed = "1";
+  });
+  document.addEventListener("change", function (ev) {
+    var select = ev.target;
+    if (!select.matches || !select.matches("[data-type-choose]")) return;
+    var form = appointmentForm(select);
+    var duration = form && $("[data-duration]", form);
+    var option = select.options[select.selectedIndex];
+    if (duration && !duration.dataset.typed && option && option.dataset.duration) {
+      duration.value = option.dataset.duration;
+    }
+  });
+
+  document.addEventListener("relais:planning-saved", function () {
+    closeAppointment();
+    var saved = $(".planning-saved");
+    if (saved) saved.focus && saved.setAttribute("tabindex", "-1");
+  });
+
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    var target = ev.detail.target;
+    if (target && target.id === "planning-dialog-body" && ev.detail.xhr.status >= 400) {
+      focusFirst(target);
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var p = dialogParts();
+    if (p.dialog) {
+      p.dialog.addEventListener("close", function () {
+        p.body.innerHTML = "";
+      });
+    }
+  });
+})();
