@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
@@ -101,6 +102,9 @@ def _initial_values(client: Client, templates: list[Any], user: User) -> dict[st
         "copy_fax": client.default_copy_fax and bool(client.fax),
         "cc": [],
         "cc_name": [],
+        # « Joindre »: today by default (the dates show once a kind is chosen).
+        "attach_from": timezone.localdate().isoformat(),
+        "attach_to": timezone.localdate().isoformat(),
     }
     default = client.default_template
     if default is not None and any(t.id == default.id for t in templates):
