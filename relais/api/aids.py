@@ -16,7 +16,13 @@ from ninja import Field, Query, Router, Schema, Status
 from relais.api import messages as messages_api
 from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES
-from relais.api.schemas import ClientDetailOut, Text, client_detail_out
+from relais.api.schemas import (
+    ClientDetailOut,
+    TemplateOut,
+    Text,
+    client_detail_out,
+    template_out,
+)
 from relais.clients.models import Instruction
 from relais.clients.selectors import access_client_by_id, access_instruction_by_id, instruction_list
 from relais.clients.services import (
@@ -71,14 +77,7 @@ class TemplateIn(Schema):
     )
 
 
-class TemplateDetailOut(Schema):
-    id: str
-    name: str
-    subject: str
-    body: str
-    consigne: str
-    auto_vad: bool
-    auto_circle: bool
+class TemplateDetailOut(TemplateOut):
     clients: list[str] | None = Field(description="Client ids, or null: every client.")
 
 
@@ -89,16 +88,7 @@ class TemplateListOut(Schema):
 
 def template_detail_out(template: MessageTemplate) -> dict[str, Any]:
     chosen = [str(c.id) for c in template.clients.all()]
-    return {
-        "id": str(template.id),
-        "name": template.name,
-        "subject": template.subject,
-        "body": template.body,
-        "consigne": template.consigne,
-        "auto_vad": template.auto_vad,
-        "auto_circle": template.auto_circle,
-        "clients": chosen or None,
-    }
+    return {**template_out(template), "clients": chosen or None}
 
 
 def _template_args(payload: TemplateIn) -> dict[str, Any]:

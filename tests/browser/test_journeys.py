@@ -15,7 +15,13 @@ from relais.messaging.services import SendInput, message_send
 from relais.tenancy import permissions as perms
 from tests import factories
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.helpers import log_in
+from tests.browser.helpers import (
+    azur_client_user,
+    azur_doctor,
+    azur_operator,
+    azur_supervisor,
+    log_in,
+)
 
 f: Any = factories  # factory calls return model instances
 
@@ -28,13 +34,8 @@ def azur(db: None) -> dict[str, Any]:
     perm = f.PermanenceFactory(name="Permanence Azur", slug="azur")
     other = f.PermanenceFactory(name="Permanence Horizon", slug="horizon")
     company = f.CompanyFactory(permanence=perm, name="Cabinet du Port")
-    doctor = f.ClientFactory(
-        permanence=perm,
-        name="Dr Cécile Lemoine",
-        trade="Médecin généraliste",
-        email="cecile.lemoine@cabinet.test",
-        mobile="+33612345678",
-        phone="+33491234567",
+    doctor = azur_doctor(
+        perm,
         message_info="Absente jusqu'au 12/12",
         default_copy_email=True,
     )
@@ -57,23 +58,9 @@ def azur(db: None) -> dict[str, Any]:
     return {
         "perm": perm,
         "doctor": doctor,
-        "operator": f.StaffFactory(
-            permanence=perm,
-            role_kind=perms.OPERATEUR,
-            email="operateur@azur.test",
-            first_name="Léa",
-            last_name="Martin",
-        ),
-        "supervisor": f.StaffFactory(
-            permanence=perm,
-            role_kind=perms.SUPERVISEUR,
-            email="superviseur@azur.test",
-            first_name="Sophie",
-            last_name="Bernard",
-        ),
-        "client_user": f.ClientUserFactory(
-            client=doctor, email="client@azur.test", first_name="Cécile", last_name="Lemoine"
-        ),
+        "operator": azur_operator(perm),
+        "supervisor": azur_supervisor(perm),
+        "client_user": azur_client_user(doctor),
         "replacement": replacement,
     }
 

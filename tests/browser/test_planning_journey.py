@@ -21,7 +21,7 @@ from relais.planning.services import appointment_type_create
 from relais.tenancy import permissions as perms
 from tests import factories
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.helpers import log_in
+from tests.browser.helpers import azur_operator, log_in
 from tests.exports.helpers import in_order, pdf_text
 
 f: Any = factories
@@ -47,13 +47,7 @@ def azur(db: None) -> dict[str, Any]:
     appointment_type_create(
         user=gerant, name="Première consultation", colour="#15803d", duration=30
     )
-    operator = f.StaffFactory(
-        permanence=perm,
-        role_kind=perms.OPERATEUR,
-        email="operateur@azur.test",
-        first_name="Léa",
-        last_name="Martin",
-    )
+    operator = azur_operator(perm)
     f.ClientUserFactory(client=doctor, email="client@azur.test")
     return {"perm": perm, "doctor": doctor, "operator": operator}
 

@@ -16,7 +16,13 @@ from relais.messaging.services import SendInput, message_mark_read, message_send
 from relais.tenancy import permissions as perms
 from relais.ui.views.tasks import day_short
 from tests import factories
-from tests.browser.helpers import log_in
+from tests.browser.helpers import (
+    azur_client_user,
+    azur_doctor,
+    azur_operator,
+    azur_supervisor,
+    log_in,
+)
 
 f: Any = factories  # factory calls return model instances
 
@@ -28,27 +34,14 @@ POLL = 12_000  # the menu counts are polled every 5 s
 @pytest.fixture
 def azur(db: None) -> dict[str, Any]:
     perm = f.PermanenceFactory(name="Permanence Azur", slug="azur")
-    doctor = f.ClientFactory(
-        permanence=perm,
-        name="Dr Cécile Lemoine",
-        trade="Médecin généraliste",
-        email="cecile.lemoine@cabinet.test",
-        mobile="+33612345678",
-        phone="+33491234567",
-    )
+    doctor = azur_doctor(perm)
     plumber = f.ClientFactory(permanence=perm, name="Plomberie Durand", trade="Plombier")
     f.ContactFactory(client=doctor, name="Hélène Durand", phone="+33612345678")
     return {
         "perm": perm,
         "doctor": doctor,
         "plumber": plumber,
-        "operator": f.StaffFactory(
-            permanence=perm,
-            role_kind=perms.OPERATEUR,
-            email="operateur@azur.test",
-            first_name="Léa",
-            last_name="Martin",
-        ),
+        "operator": azur_operator(perm),
         "other_operator": f.StaffFactory(
             permanence=perm,
             role_kind=perms.OPERATEUR,
@@ -56,16 +49,8 @@ def azur(db: None) -> dict[str, Any]:
             first_name="Marc",
             last_name="Petit",
         ),
-        "supervisor": f.StaffFactory(
-            permanence=perm,
-            role_kind=perms.SUPERVISEUR,
-            email="superviseur@azur.test",
-            first_name="Sophie",
-            last_name="Bernard",
-        ),
-        "client_user": f.ClientUserFactory(
-            client=doctor, email="client@azur.test", first_name="Cécile", last_name="Lemoine"
-        ),
+        "supervisor": azur_supervisor(perm),
+        "client_user": azur_client_user(doctor),
     }
 
 

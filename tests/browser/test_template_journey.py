@@ -14,7 +14,7 @@ from relais.clients.models import Instruction
 from relais.messaging.models import Banner, InputPhrase, Message, MessageTemplate
 from relais.tenancy import permissions as perms
 from tests import factories
-from tests.browser.helpers import log_in
+from tests.browser.helpers import azur_client_user, azur_doctor, azur_operator, log_in
 
 f: Any = factories
 
@@ -25,13 +25,8 @@ SMALL = {"width": 1280, "height": 720}
 @pytest.fixture
 def azur(db: None) -> dict[str, Any]:
     perm = f.PermanenceFactory(name="Permanence Azur", slug="azur")
-    doctor = f.ClientFactory(
-        permanence=perm,
-        name="Dr Cécile Lemoine",
-        trade="Médecin généraliste",
-        email="cecile.lemoine@cabinet.test",
-        mobile="+33612345678",
-        phone="+33491234567",
+    doctor = azur_doctor(
+        perm,
         message_info="Absente jusqu'au 12/12",
     )
     f.ClientFactory(permanence=perm, name="Plomberie Durand", trade="Plombier")
@@ -67,16 +62,8 @@ def azur(db: None) -> dict[str, Any]:
             first_name="Gérard",
             last_name="Blanc",
         ),
-        "operator": f.StaffFactory(
-            permanence=perm,
-            role_kind=perms.OPERATEUR,
-            email="operateur@azur.test",
-            first_name="Léa",
-            last_name="Martin",
-        ),
-        "client_user": f.ClientUserFactory(
-            client=doctor, email="client@azur.test", first_name="Cécile", last_name="Lemoine"
-        ),
+        "operator": azur_operator(perm),
+        "client_user": azur_client_user(doctor),
     }
 
 

@@ -41,33 +41,6 @@
     return el.closest ? el.closest("form[data-appointment]") : null;
   }
 
-  function setContact(form, id, name) {
-    var box = $("#contact-chosen", form);
-    box.innerHTML = "";
-    var chip = document.createElement("span");
-    chip.className = "chip cc-contact";
-    var label = document.createElement("span");
-    label.textContent = name;
-    var h1 = document.createElement("input");
-    h1.type = "hidden";
-    h1.name = "contact";
-    h1.value = id;
-    var h2 = document.createElement("input");
-    h2.type = "hidden";
-    h2.name = "contact_name";
-    h2.value = name;
-    var rm = document.createElement("button");
-    rm.type = "button";
-    rm.setAttribute("data-contact-clear", "");
-    rm.setAttribute("aria-label", "Retirer le contact " + name);
-    rm.textContent = "✕";
-    chip.appendChild(label);
-    chip.appendChild(h1);
-    chip.appendChild(h2);
-    chip.appendChild(rm);
-    box.appendChild(chip);
-  }
-
   document.addEventListener("click", function (ev) {
     var el = ev.target;
     if (!el.closest) return;
@@ -92,12 +65,13 @@
       closeAppointment();
       return;
     }
-    // The popup's contact picker (the composer's markup, so the same endpoints serve both).
+    // The popup's contact picker (the composer's markup, so the same endpoints serve both);
+    // its helpers come from ui/relais.js, which the base layout loads first.
     var form = appointmentForm(el);
     if (!form) return;
     var pick = el.closest("[data-pick-contact]");
     if (pick) {
-      setContact(form, pick.getAttribute("data-id"), pick.getAttribute("data-name"));
+      window.Relais.setContact(form, pick.getAttribute("data-id"), pick.getAttribute("data-name"));
       $("#contact-results", form).innerHTML = "";
       var q = $("#contact-q", form);
       if (q) q.value = "";
@@ -113,20 +87,11 @@
     }
     var subOpen = el.closest("[data-subform-open]");
     if (subOpen) {
-      var sub = document.getElementById(subOpen.getAttribute("data-subform-open"));
-      sub.hidden = false;
-      var typed = ($("#contact-q", form) || {}).value || "";
-      var nameInput = $("input", sub);
-      if (typed && !nameInput.value && !/^[\d\s+.]+$/.test(typed)) nameInput.value = typed;
-      nameInput.focus();
+      window.Relais.openSubform(form, subOpen);
       return;
     }
     if (el.closest("[data-subform-cancel]")) {
-      var s = el.closest("[data-subform]");
-      s.hidden = true;
-      Array.prototype.forEach.call(s.querySelectorAll("input"), function (i) {
-        i.value = "";
-      });
+      window.Relais.cancelSubform(el.closest("[data-subform]"));
     }
   });
 

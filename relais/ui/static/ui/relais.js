@@ -265,20 +265,11 @@
     }
     var subOpen = el.closest("[data-subform-open]");
     if (subOpen) {
-      var sub = document.getElementById(subOpen.getAttribute("data-subform-open"));
-      sub.hidden = false;
-      var cqv = $("#contact-q", form).value;
-      var nameInput = $("input", sub);
-      if (cqv && !nameInput.value && !/^[\d\s+.]+$/.test(cqv)) nameInput.value = cqv;
-      nameInput.focus();
+      openSubform(form, subOpen);
       return;
     }
     if (el.closest("[data-subform-cancel]")) {
-      var s = el.closest("[data-subform]");
-      s.hidden = true;
-      $all("input", s).forEach(function (i) {
-        i.value = "";
-      });
+      cancelSubform(el.closest("[data-subform]"));
       return;
     }
     var toggle = el.closest("[data-toggle]");
@@ -289,11 +280,14 @@
     }
   });
 
+  /* ---------- The contact picker (composer and planning popup share its markup) ---------- */
+
+  // Shows the chosen contact as a chip carrying the hidden contact / contact_name fields.
   function setContact(form, id, name) {
     var box = $("#contact-chosen", form);
     box.innerHTML = "";
     var chip = document.createElement("span");
-    chip.className = "chip";
+    chip.className = "chip cc-contact";
     var label = document.createElement("span");
     label.textContent = name;
     var h1 = document.createElement("input");
@@ -315,6 +309,28 @@
     chip.appendChild(rm);
     box.appendChild(chip);
   }
+
+  // Opens the little « nouveau contact » form, prefilled with a typed name (not a number).
+  function openSubform(form, opener) {
+    var sub = document.getElementById(opener.getAttribute("data-subform-open"));
+    sub.hidden = false;
+    var typed = ($("#contact-q", form) || {}).value || "";
+    var nameInput = $("input", sub);
+    if (typed && !nameInput.value && !/^[\d\s+.]+$/.test(typed)) nameInput.value = typed;
+    nameInput.focus();
+  }
+
+  function cancelSubform(sub) {
+    sub.hidden = true;
+    $all("input", sub).forEach(function (i) {
+      i.value = "";
+    });
+  }
+
+  window.Relais = window.Relais || {};
+  window.Relais.setContact = setContact;
+  window.Relais.openSubform = openSubform;
+  window.Relais.cancelSubform = cancelSubform;
 
   /* ---------- htmx hooks ---------- */
 
