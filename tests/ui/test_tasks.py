@@ -245,19 +245,19 @@ class TestFollow:
                     status=Message.STATUS_TODO,
                     last_activity_at=now - dt.timedelta(minutes=i),
                 )
-                for i in range(60)
+                for i in range(35)
             ]
         )
         http = login(world.operateur_a)
         html = text(http.get("/taches/suivi/", headers=HTMX))
-        assert html.count("<tr class=") == 50 + 1  # 50 rows and the « more » row
+        assert html.count("<tr class=") == 25 + 1  # 25 rows and the « more » row
         more = re.search(r'hx-get="(/taches/suivi/\?[^"]+)"', html)
-        assert more is not None and "depuis=50" in more.group(1)
+        assert more is not None and "depuis=25" in more.group(1)
         rest = text(http.get(more.group(1).replace("&amp;", "&"), headers=HTMX))
         assert rest.count('<tr class="unread">') == 10 and "Afficher les suivantes" not in rest
-        assert "Tâche 50" in rest and "tâches ouvertes" not in rest
+        assert "Tâche 25" in rest and "tâches ouvertes" not in rest
         # Without htmx the same address is a page.
-        assert "sidebar" in text(http.get("/taches/suivi/?depuis=50"))
+        assert "sidebar" in text(http.get("/taches/suivi/?depuis=25"))
         assert http.get("/taches/suivi/?depuis=-3").status_code == 200
 
     def test_it_is_a_page_without_javascript(self, world: World) -> None:

@@ -41,7 +41,8 @@ from relais.tenancy.models import User
 from relais.ui.decorators import current_user, is_htmx, page
 
 PAGE_SIZE = 50
-FOLLOW_PAGE_SIZE = 50
+# The popup shows the first day tasks at a glance; « Afficher les suivantes » loads more.
+FOLLOW_PAGE_SIZE = 25
 DAY_LIST_LIMIT = 50
 
 # Short French weekday names, Monday first, as on the date bar: « ven. 28/11 ».
