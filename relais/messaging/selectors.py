@@ -143,7 +143,9 @@ def thread_detail(*, user: User, message: Message) -> dict[str, Any]:
         Recipient.objects.filter(message=message).select_related("user").order_by("id")
     )
     reads = dict(ReadState.objects.filter(message=message).values_list("user_id", "read_at"))
-    deliveries = list(message.deliveries.all().order_by("created_at"))  # type: ignore[attr-defined]
+    from relais.delivery.selectors import deliveries_for_message
+
+    deliveries = deliveries_for_message(message_id=message.pk)
     return {
         "replies": replies,
         "history": history,
@@ -233,10 +235,6 @@ def recipient_candidates(
             if all(w in fold(f"{u.first_name} {u.last_name} {u.email}") for w in words)
         ]
     return users[offset : offset + limit]
-
-
-def thread_prefetch() -> Prefetch[Any]:
-    return Prefetch("replies", queryset=Reply.objects.select_related("author"))
 
 
 def template_list_for_client(*, client: Client) -> list[MessageTemplate]:

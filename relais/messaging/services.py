@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -467,10 +467,3 @@ def task_set(*, user: User, message: Message, action: str, due_date: Any = None)
             )
     message.refresh_from_db()
     return message
-
-
-def messages_mark_read_bulk(*, user: User, messages: Iterable[Message]) -> None:
-    now = timezone.now()
-    ReadState.objects.bulk_create(
-        [ReadState(message=m, user=user, read_at=now) for m in messages], ignore_conflicts=True
-    )
