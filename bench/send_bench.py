@@ -50,6 +50,10 @@ BODY = (
 )
 
 
+# What the TLS proxy in front of the production launch adds to every request.
+PROXY = {"X-Forwarded-Proto": "https"}
+
+
 @dataclass
 class Row:
     path: str
@@ -130,12 +134,11 @@ def loadavg() -> str:
 
 
 def in_process(n: int, max_seconds: float, context: dict[str, Any]) -> list[Row]:
-    from relais.clients.models import Client
-    from relais.messaging.services import SendInput, message_send
+    from relais.messaging.services import SendInput, client_for_send, message_send
     from relais.tenancy.models import User
 
     author = User.objects.select_related("role").get(pk=context["author_id"])
-    client = Client.objects.get(pk=context["client_id"])
+    client_id = context["client_id"]
     variants: dict[str, dict[str, Any]] = {
         "minimal": {},
         "typical": {"contact": context["contact_id"], "cc": [context["cc_id"]], "is_urgent": True},
@@ -151,10 +154,12 @@ def in_process(n: int, max_seconds: float, context: dict[str, Any]) -> list[Row]
         keyed = name != "minimal"
 
         def once(extra: dict[str, Any] = extra, keyed: bool = keyed) -> None:
+            # As the API and the composer send: the client read with the send's lookups.
+            data = SendInput(subject="Rappel patient", body=BODY, **extra)
             message_send(
                 author=author,
-                client=client,
-                data=SendInput(subject="Rappel patient", body=BODY, **extra),
+                client=client_for_send(author, client_id, data),
+                data=data,
                 idempotency_key=str(uuid.uuid4()) if keyed else "",
             )
 
@@ -215,6 +220,7 @@ def http_worker(args: tuple[int, str, str, str, int, float, float]) -> dict[str,
                 f"/api/v1/clients/{client_id}/messages",
                 body=payload,
                 headers={
+                    **PROXY,
                     "Authorization": f"Bearer {token}",
                     "Content-Type": "application/json",
                     "Idempotency-Key": str(uuid.uuid4()),
@@ -236,31 +242,30 @@ class Gunicorn:
         self.dir = Path(tempfile.mkdtemp(prefix="relais-bench-"))
         self.access_log = self.dir / "access.log"
         self.error_log = self.dir / "error.log"
+        # The production launch itself (config/gunicorn.conf.py behind `relais_serve`), with
+        # its access log in the format the server-side times are read from.
+        env = {
+            **env,
+            "RELAIS_ACCESS_LOG": str(self.access_log),
+            "RELAIS_ACCESS_LOG_FORMAT": "%(m)s %(U)s %(s)s %(D)s",
+            "RELAIS_ERROR_LOG": str(self.error_log),
+        }
         self.proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
+                "manage.py",
+                "relais_serve",
                 "--bind",
                 f"127.0.0.1:{self.port}",
-                "--workers",
+                "--web-workers",
                 str(workers),
-                "--timeout",
-                "30",
-                "--graceful-timeout",
-                "5",
-                "--access-logfile",
-                str(self.access_log),
-                "--access-logformat",
-                "%(m)s %(U)s %(s)s %(D)s",
-                "--error-logfile",
-                str(self.error_log),
+                "--delivery-workers",
+                "1",
             ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self.error_log.open("ab"),
             start_new_session=True,
         )
 
@@ -271,13 +276,29 @@ class Gunicorn:
                 raise SystemExit(f"gunicorn exited: see {self.error_log}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+                conn.request(
+                    "GET", "/api/v1/me", headers={**PROXY, "Authorization": f"Bearer {token}"}
+                )
                 if conn.getresponse().status == 200:
                     return
             except OSError:
                 pass
             time.sleep(0.2)
         raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s: see {self.error_log}")
+
+    def web_pids(self) -> list[int]:
+        """The gunicorn processes under relais_serve (master and workers)."""
+        found, todo = [], [self.proc.pid]
+        while todo:
+            for pid in children(todo.pop()):
+                todo.append(pid)
+                try:
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                except OSError:
+                    continue
+                if b"gunicorn" in cmdline:
+                    found.append(pid)
+        return found
 
     def log_offset(self) -> int:
         return self.access_log.stat().st_size if self.access_log.exists() else 0
@@ -327,7 +348,14 @@ def over_http(
         }
     )
     # Connections kept for the whole run, so the backends measured are the ones serving it.
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "CONN_MAX_AGE": "600"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or uuid.uuid4().hex * 2,
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL") or database_url(),
+        "CONN_MAX_AGE": "600",
+    }
     server = Gunicorn(workers, env)
     rows: list[Row] = []
     try:
@@ -336,7 +364,7 @@ def over_http(
         warm = (server.port, token, str(context["client_id"]), payload, 10, time.time() + 30, 0.0)
         with multiprocessing.Pool(workers) as pool:
             pool.map(http_worker, [warm] * workers)
-        workers_pids = children(server.proc.pid)
+        workers_pids = server.web_pids()
         backends = db_backends()
         for concurrency in concurrencies:
             offset = server.log_offset()

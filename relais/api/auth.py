@@ -8,6 +8,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
@@ -17,7 +18,8 @@ from ninja.utils import check_csrf
 from relais.api.errors import ErrorOut
 from relais.api.schemas import Text
 from relais.core.errors import PermissionDenied, RelaisError
-from relais.tenancy.models import ApiToken, User
+from relais.core.queries import Prepared
+from relais.tenancy.models import ApiToken, Role, User
 
 # last_used_at is informative: writing it on every call would cost an UPDATE per request.
 TOUCH_EVERY = dt.timedelta(minutes=1)
@@ -27,6 +29,23 @@ class Unauthorized(RelaisError):
     status = 401
 
 
+_ROLE_FIELDS = Role._meta.concrete_fields
+
+
+def _token_lookup(digest: Any) -> QuerySet[ApiToken]:
+    """The token with its active user and the user's role, as values."""
+    return ApiToken.objects.filter(digest=digest, user__is_active=True).values(
+        "id",
+        "last_used_at",
+        *(f"user__{f.attname}" for f in User._meta.concrete_fields),
+        *(f"user__role__{f.attname}" for f in _ROLE_FIELDS),
+    )
+
+
+# Every API call starts with this lookup: compiled once (relais.core.queries.Prepared).
+_TOKEN_LOOKUP = Prepared(_token_lookup)
+
+
 class BearerAuth(HttpBearer):
     """`Authorization: Bearer <token>`; only the token's hash is stored."""
 
@@ -34,18 +53,22 @@ class BearerAuth(HttpBearer):
         token = (token or "").strip()
         if not token or len(token) > 200:
             return None
-        row = (
-            ApiToken.objects.select_related("user", "user__role")
-            .filter(digest=ApiToken.hash(token), user__is_active=True)
-            .first()
-        )
-        if row is None:
+        found = _TOKEN_LOOKUP.rows((), ApiToken.hash(token))
+        if not found:
             return None
+        row = found[0]
+        user = User(**{f.attname: row[f"user__{f.attname}"] for f in User._meta.concrete_fields})
+        user._state.adding, user._state.db = False, "default"
+        if user.role_id is not None:
+            role = Role(**{f.attname: row[f"user__role__{f.attname}"] for f in _ROLE_FIELDS})
+            role._state.adding, role._state.db = False, "default"
+            user.role = role
         now = timezone.now()
-        if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
-            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-        request.user = row.user
-        return row.user
+        last_used_at = row["last_used_at"]
+        if last_used_at is None or now - last_used_at >= TOUCH_EVERY:
+            ApiToken.objects.filter(pk=row["id"]).update(last_used_at=now)
+        request.user = user
+        return user
 
 
 class SessionAuth(APIKeyCookie):

@@ -49,6 +49,7 @@ from relais.messaging.selectors import (
 )
 from relais.messaging.services import (
     SendInput,
+    client_for_send,
     message_mark_read,
     message_mark_unread,
     message_send,
@@ -157,13 +158,13 @@ def client_messages_send(
     Invalid values answer 422 with the errors on their fields, and nothing is saved.
     """
     user = current_user(request)
-    client = access_client_by_id(user, client_id)
     fields = payload.dict(exclude={"attach"})
     attach = payload.attach.dict(by_alias=True) if payload.attach is not None else None
+    data = SendInput(**fields, attach=attach)
     message, created = message_send(
         author=user,
-        client=client,
-        data=SendInput(**fields, attach=attach),
+        client=client_for_send(user, client_id, data),
+        data=data,
         idempotency_key=idempotency_key or "",
     )
     if not created:

@@ -22,15 +22,15 @@ if TYPE_CHECKING:
     from relais.tenancy.models import User
 
 
-def deliveries_plan(
+def deliveries_build(
     *,
     message: Message,
     client: Client,
     cc_users: Sequence[User],
     circle_users: Sequence[User],
 ) -> list[Delivery]:
-    """Rows for the client's copies (+EMAIL, +SMS, +FAX) and, by e-mail and SMS, for copy
-    recipients and the circle at their own address and number. Written in bulk."""
+    """Rows (not saved) for the client's copies (+EMAIL, +SMS, +FAX) and, by e-mail and SMS,
+    for copy recipients and the circle at their own address and number."""
     now = timezone.now()
     rows: list[Delivery] = []
     seen: set[tuple[str, str]] = set()
@@ -62,7 +62,6 @@ def deliveries_plan(
             add(Delivery.EMAIL, user.email, user.name, user)
         if message.copy_sms:
             add(Delivery.SMS, user.mobile, user.name, user)
-    Delivery.objects.bulk_create(rows)
     return rows
 
 

@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import (
+    Aggregate,
+    Exists,
+    F,
+    JSONField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from relais.clients.models import Client, ClientShare, Contact
+from relais.core.bulk import insert_together
 from relais.core.errors import NotFound, PermissionDenied, ValidationFailed
-from relais.core.queries import first_or_none
+from relais.core.queries import Prepared, first_or_none
 from relais.core.validation import Errors, clean_text
 from relais.messaging.models import (
     HistoryEvent,
@@ -133,6 +148,161 @@ def _existing_for_key(author: User, key: str) -> Message | None:
     )
 
 
+SEND_LOOKUPS = "_send_lookups"
+
+
+def _lenient_id(raw: Any) -> Any:
+    try:
+        return parse_id(raw)
+    except Exception:
+        return None
+
+
+def _cc_ids(raw: Sequence[Any] | None) -> list[Any]:
+    """The copy recipients asked for, parsed, without repeats (in the order given)."""
+    return list(dict.fromkeys(i for i in map(_lenient_id, raw or []) if i is not None))
+
+
+class _JSONRows(Aggregate):
+    """The rows of a subquery as one JSON array (PostgreSQL jsonb_agg, SQLite
+    json_group_array)."""
+
+    function = "JSONB_AGG"
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra)
+
+
+def _send_lookup_query(
+    own_client: bool, n_cc: int, has_contact: bool, *slots: uuid.UUID
+) -> QuerySet[Client]:
+    """The client (as access_client_by_id reads it, less the related rows) with, as JSON, the
+    chosen contact and the copy recipients who may receive its messages
+    (cc_eligibility_filter's rule, in SQL). Slots: permanence, client, [the client user's own
+    client], [contact], cc ids."""
+    permanence_id, target, *rest = slots
+    qs = Client.objects.filter(permanence_id=permanence_id, id=target)
+    if own_client:
+        qs = qs.filter(id=rest.pop(0))
+    annotations: dict[str, Any] = {}
+    if has_contact:
+        chosen = Contact.objects.filter(client_id=OuterRef("pk"), id=rest.pop(0)).values(
+            row=JSONObject(id="id", name="name")
+        )
+        annotations["send_contact_row"] = Subquery(chosen[:1], output_field=JSONField())
+    if n_cc:
+        cc_ids = rest[:n_cc]
+        shared = ClientShare.objects.filter(user_id=OuterRef("pk"), client_id=target)
+        eligible = (
+            User.objects.filter(id__in=cc_ids, permanence_id=permanence_id, is_active=True)
+            .filter(
+                Q(kind=User.STAFF)
+                | Q(kind=User.CLIENT, client__company_id=OuterRef("company_id"))
+                | Exists(shared)
+            )
+            .values("permanence_id")
+            .annotate(
+                rows=_JSONRows(
+                    JSONObject(
+                        id="id",
+                        email="email",
+                        first_name="first_name",
+                        last_name="last_name",
+                        kind="kind",
+                        mobile="mobile",
+                        client_id="client_id",
+                    )
+                )
+            )
+            .values("rows")
+        )
+        annotations["send_cc_rows"] = Subquery(eligible, output_field=JSONField())
+    return qs.values(*(f.attname for f in Client._meta.concrete_fields), **annotations)
+
+
+_SEND_LOOKUP = Prepared(_send_lookup_query)
+
+
+def client_for_send(user: User, client_id: Any, data: SendInput) -> Client:
+    """access_client_by_id for a send: the same client, the same 404, and in the same query
+    what message_send looks up next — the chosen contact and the copy recipients who may
+    receive this client's messages. A send then costs the same queries with 0, 1 or 10 copy
+    recipients, and the query is compiled once per shape (relais.core.queries.Prepared)."""
+    target = _lenient_id(client_id)
+    if target is None or (user.is_client_user and not user.client_id):
+        raise NotFound("Client introuvable.")
+    cc_ids = _cc_ids(data.cc)
+    contact_id = _lenient_id(data.contact) if data.contact else None
+    own_client = user.is_client_user
+    slots = [user.permanence_id, target]
+    if own_client:
+        slots.append(user.client_id)
+    if contact_id is not None:
+        slots.append(contact_id)
+    slots += cc_ids
+    found = _SEND_LOOKUP.rows((own_client, len(cc_ids), contact_id is not None), *slots)
+    if not found:
+        raise NotFound("Client introuvable.")
+    row = found[0]
+    client = Client(**{f.attname: row[f.attname] for f in Client._meta.concrete_fields})
+    _loaded(client)
+    looked_up: dict[str, Any] = {}
+    if cc_ids:
+        looked_up["cc_ids"] = cc_ids
+        looked_up["cc"] = [
+            _loaded(
+                User(
+                    id=uuid.UUID(str(cc["id"])),
+                    permanence_id=client.permanence_id,
+                    email=cc["email"],
+                    first_name=cc["first_name"],
+                    last_name=cc["last_name"],
+                    kind=cc["kind"],
+                    mobile=cc["mobile"],
+                    client_id=uuid.UUID(str(cc["client_id"])) if cc["client_id"] else None,
+                    is_active=True,
+                )
+            )
+            for cc in _json(row["send_cc_rows"])
+        ]
+    if contact_id is not None:
+        chosen = _json(row["send_contact_row"])
+        looked_up["contact_id"] = contact_id
+        looked_up["contact"] = (
+            _loaded(
+                Contact(
+                    id=uuid.UUID(str(chosen["id"])),
+                    permanence_id=client.permanence_id,
+                    client=client,
+                    name=chosen["name"],
+                )
+            )
+            if chosen
+            else None
+        )
+    client.__dict__[SEND_LOOKUPS] = looked_up
+    return client
+
+
+def _json(value: Any) -> Any:
+    """A JSON annotation as Python: decoded by the field on PostgreSQL, sometimes still text
+    on SQLite (a nested JSON function's result)."""
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str) else value
+
+
+_Loaded = TypeVar("_Loaded", bound=Model)
+
+
+def _loaded(obj: _Loaded) -> _Loaded:
+    """Marks an instance built from a row read another way as coming from the database."""
+    obj._state.adding = False
+    obj._state.db = "default"
+    return obj
+
+
 def message_send(
     *, author: User, client: Client, data: SendInput, idempotency_key: str = ""
 ) -> tuple[Message, bool]:
@@ -141,8 +311,6 @@ def message_send(
     The same idempotency key within 24 h returns the first message and creates nothing.
     """
     key = (idempotency_key or "").strip()[:120]
-    if existing := _existing_for_key(author, key):
-        return existing, False
 
     if client.permanence_id != author.permanence_id:
         raise NotFound("Client introuvable.")
@@ -208,14 +376,15 @@ def message_send(
     if data.copy_fax and not client.fax:
         errors.add("copy_fax", "Le client n'a pas de numéro de fax : impossible d'envoyer le fax.")
 
+    # What client_for_send already read with the client, if that is how it was fetched.
+    looked_up: dict[str, Any] = client.__dict__.get(SEND_LOOKUPS) or {}
     contact: Contact | None = None
     if data.contact:
-        try:
-            contact = first_or_none(
-                Contact.objects.filter(client=client, id=parse_id(data.contact))
-            )
-        except Exception:
-            contact = None
+        contact_id = _lenient_id(data.contact)
+        if "contact" in looked_up and looked_up["contact_id"] == contact_id:
+            contact = looked_up["contact"]
+        elif contact_id is not None:
+            contact = first_or_none(Contact.objects.filter(client=client, id=contact_id))
         if contact is None:
             errors.add("contact", "Contact introuvable pour ce client.")
     template: MessageTemplate | None = None
@@ -248,7 +417,10 @@ def message_send(
 
     cc_users: list[User] = []
     if cc_ids and not errors.fields:
-        cc_users = _eligible_cc(client, cc_ids)
+        if "cc" in looked_up and looked_up["cc_ids"] == cc_ids:
+            cc_users = looked_up["cc"]
+        else:
+            cc_users = _eligible_cc(client, cc_ids)
         if len(cc_users) != len(cc_ids):
             errors.add("cc", "Destinataire en copie introuvable.")
     attach = None
@@ -259,6 +431,9 @@ def message_send(
             attach = clean_attach(data.attach)
         except ValidationFailed as exc:
             errors.capture(exc)
+    if errors.fields and (existing := _existing_for_key(author, key)):
+        # A retry answers with the first result, even if what it carries differs now.
+        return existing, False
     errors.raise_if_any()
 
     circle_users: list[User] = []
@@ -292,61 +467,51 @@ def message_send(
         last_activity_at=now,
         idempotency_key=key,
     )
-    from relais.delivery.services import deliveries_enqueue_on_commit, deliveries_plan
+    from relais.delivery.services import deliveries_build, deliveries_enqueue_on_commit
 
-    def write() -> dict[str, Any]:
-        with transaction.atomic():
-            message.save(force_insert=True)
-            recipients = Recipient.objects.bulk_create(
-                [Recipient(message=message, user=u, reason=Recipient.CC) for u in cc_users]
-                + [
-                    Recipient(message=message, user=u, reason=Recipient.CIRCLE)
-                    for u in circle_users
-                ]
-            )
-            ReadState.objects.create(message=message, user=author, read_at=now)
-            deliveries = deliveries_plan(
-                message=message, client=client, cc_users=cc_users, circle_users=circle_users
-            )
-            events = [history_rows(message, HistoryEvent.CREATED, actor=author, at=now)]
-            if message.status == Message.STATUS_TODO:
-                detail = f"A faire le {due_date:%d/%m/%Y}" if due_date else ""
-                events.append(
-                    history_rows(
-                        message, HistoryEvent.TASK_TODO, actor=author, detail=detail, at=now
-                    )
-                )
-            events += [
-                history_rows(
-                    message,
-                    HistoryEvent.COPY_QUEUED,
-                    actor=author,
-                    detail=f"{d.get_channel_display()} → {d.to}",
-                    at=now,
-                )
-                for d in deliveries
-            ]
-            HistoryEvent.objects.bulk_create(events)
+    recipients = [Recipient(message=message, user=u, reason=Recipient.CC) for u in cc_users] + [
+        Recipient(message=message, user=u, reason=Recipient.CIRCLE) for u in circle_users
+    ]
+    read = ReadState(message=message, user=author, read_at=now)
+    deliveries = deliveries_build(
+        message=message, client=client, cc_users=cc_users, circle_users=circle_users
+    )
+    events = [history_rows(message, HistoryEvent.CREATED, actor=author, at=now)]
+    if message.status == Message.STATUS_TODO:
+        detail = f"A faire le {due_date:%d/%m/%Y}" if due_date else ""
+        events.append(
+            history_rows(message, HistoryEvent.TASK_TODO, actor=author, detail=detail, at=now)
+        )
+    events += [
+        history_rows(
+            message,
+            HistoryEvent.COPY_QUEUED,
+            actor=author,
+            detail=f"{d.get_channel_display()} → {d.to}",
+            at=now,
+        )
+        for d in deliveries
+    ]
+
+    def write() -> None:
+        # Every row in one round trip on PostgreSQL (relais.core.bulk). Inside a caller's
+        # transaction a savepoint keeps a key conflict from breaking it.
+        scope = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        with scope:
+            insert_together([[message], recipients, [read], deliveries, events])
             deliveries_enqueue_on_commit([d.id for d in deliveries])
-        return {
-            "replies": [],
-            "history": events,
-            "recipients": recipients,
-            "reads": {author.id: now},
-            "deliveries": deliveries,
-        }
 
     for attempt in (1, 2):
         try:
-            written = write()
+            write()
             break
         except IntegrityError:
-            # A concurrent request with the same key won the race: answer with its message.
+            # A request with the same key came first (a retry, a double click, a race):
+            # answer with its message. The key is checked here, on conflict, rather than
+            # before every keyed send: the common path saves a query.
             if existing := _existing_for_key(author, key):
                 return existing, False
             # Or the key was last used more than 24 h ago: free it and write once more.
-            # Done here, on conflict, rather than before every keyed send: the common path
-            # saves a query.
             freed = (
                 attempt == 1
                 and key
@@ -356,6 +521,13 @@ def message_send(
             )
             if not freed:
                 raise
+    written = {
+        "replies": [],
+        "history": events,
+        "recipients": recipients,
+        "reads": {author.id: now},
+        "deliveries": deliveries,
+    }
     # What was just written, in thread_detail's shape: answering the send from it spares
     # reading five tables back (thread_detail takes it once; later writes drop it).
     message.__dict__[SENT_DETAIL] = written

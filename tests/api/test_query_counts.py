@@ -159,10 +159,13 @@ def test_it_sends_with_0_1_or_10_copy_recipients_in_pinned_queries(world: World)
         n: queries(http, "POST", path, send_body(cc=staff[:n], copy_email=True, copy_sms=True))
         for n in (0, 1, 10)
     }
-    assert by_cc[1] == by_cc[10]
-    # Without copies the service skips the recipients lookup and insert.
-    assert by_cc[0] == by_cc[1] - 2
-    assert by_cc[1] == 10
+    # The copy recipients are read with the client (one query); the rows are written in one
+    # statement on PostgreSQL; on SQLite (in-process, no round trip) each table's INSERT is its
+    # own statement, so there a send without copy recipients skips one.
+    if connection.vendor == "postgresql":
+        assert by_cc == {0: 5, 1: 5, 10: 5}  # token, client + lookups, savepoint, rows, release
+    else:
+        assert by_cc == {0: 8, 1: 9, 10: 9}
 
 
 def test_it_sends_with_an_idempotency_key_in_pinned_queries(world: World) -> None:
@@ -172,6 +175,8 @@ def test_it_sends_with_an_idempotency_key_in_pinned_queries(world: World) -> Non
     one = queries(http, "POST", path, send_body(cc=staff[:1]), **{"Idempotency-Key": "k1"})
     ten = queries(http, "POST", path, send_body(cc=staff), **{"Idempotency-Key": "k2"})
     replay = queries(http, "POST", path, send_body(cc=staff), **{"Idempotency-Key": "k2"})
-    # No copies by e-mail; the key rides on the insert (released only on conflict).
-    assert one == ten == 10
-    assert replay <= ten
+    # No copies by e-mail; the key rides on the insert (looked up only on conflict).
+    postgres = connection.vendor == "postgresql"
+    assert one == ten == (5 if postgres else 8)
+    # A replay: the insert meets the key, the first message is read back whole.
+    assert replay == 14

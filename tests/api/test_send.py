@@ -220,23 +220,23 @@ def test_it_refuses_an_overlong_idempotency_key(world: World) -> None:
     assert not Message.objects.exists()
 
 
-def test_it_creates_one_message_when_the_twin_commits_between_check_and_insert(
-    world: World,
-) -> None:
-    """The retry's first look finds nothing (its twin had not committed yet); its insert
-    then meets the twin's key and it answers with the twin's message."""
+def test_it_looks_the_key_up_only_when_its_insert_meets_it(world: World) -> None:
+    """No look before writing: the unique (author, key) constraint decides. A retry's insert
+    meets the first message's key and the answer is that message."""
     http = api_client(world.operateur_a)
-    first = send(http, world, send_body(), **{"Idempotency-Key": "appel-43"})
     real = services._existing_for_key
-    looks: list[int] = []
+    looks: list[str] = []
 
-    def late_first_look(author: Any, key: str) -> Message | None:
-        looks.append(1)
-        return None if len(looks) == 1 else real(author, key)
+    def look(author: Any, key: str) -> Message | None:
+        looks.append(key)
+        return real(author, key)
 
-    with mock.patch.object(services, "_existing_for_key", side_effect=late_first_look):
+    with mock.patch.object(services, "_existing_for_key", side_effect=look):
+        first = send(http, world, send_body(), **{"Idempotency-Key": "appel-43"})
+        assert looks == []
         again = send(http, world, send_body(), **{"Idempotency-Key": "appel-43"})
-    assert len(looks) == 2
+    assert looks == ["appel-43"]
+    assert first.status_code == 201
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     assert Message.objects.count() == 1

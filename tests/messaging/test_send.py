@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from relais.clients.models import Client, Company
+from relais.core.errors import ValidationFailed
 from relais.delivery.models import Delivery
 from relais.messaging.models import HistoryEvent, Message, ReadState, Recipient
-from relais.messaging.services import message_send
+from relais.messaging.services import client_for_send, message_send
 from relais.tenancy import permissions as perms
 from relais.tenancy.models import User
 from tests import factories as f
@@ -184,40 +185,74 @@ def test_it_answers_not_found_for_another_permanences_client(world: World, send:
 
 
 def _send_queries(world: World, cc: list[User], **flags: object) -> int:
+    """What a send costs as the composer and the API make it: the client read with its
+    lookups (client_for_send), then message_send."""
+    data = send_input(cc=[u.id for u in cc], **flags)
     with CaptureQueriesContext(connection) as ctx:
-        message_send(
-            author=world.operateur_a,
-            client=world.client_a,
-            data=send_input(cc=[u.id for u in cc], **flags),
-        )
+        client = client_for_send(world.operateur_a, world.client_a.id, data)
+        message_send(author=world.operateur_a, client=client, data=data)
     return len(ctx.captured_queries)
 
 
 @pytest.mark.parametrize(
-    ("flags", "expected"),
+    ("flags", "on_postgres", "on_sqlite"),
     [
-        ({}, [5, 7, 7]),
+        ({}, [4, 4, 4], [6, 7, 7]),
         (
             {"is_task": True, "due_date": "2031-12-12", "copy_email": True, "copy_sms": True},
-            [6, 8, 8],
+            [4, 4, 4],
+            [7, 8, 8],
         ),
-        ({"copy_circle": True, "copy_email": True, "copy_sms": True, "copy_fax": True}, [8, 9, 9]),
+        (
+            {"copy_circle": True, "copy_email": True, "copy_sms": True, "copy_fax": True},
+            [5, 5, 5],
+            [9, 9, 9],
+        ),
     ],
     ids=["plain", "task-and-copies", "circle-and-every-copy"],
 )
 def test_it_sends_with_0_1_and_10_cc_in_the_same_queries(
-    world: World, company: Company, flags: dict[str, object], expected: list[int]
+    world: World,
+    company: Company,
+    flags: dict[str, object],
+    on_postgres: list[int],
+    on_sqlite: list[int],
 ) -> None:
-    """One copy recipient costs what ten cost. Without any, the copy lookup and the
-    recipients insert are skipped (two queries less; one with a circle copy, whose members
-    are still inserted)."""
+    """One copy recipient costs what ten cost, and what none costs: the copy recipients are
+    read with the client, and on PostgreSQL every row (message, recipients, read state,
+    history, outbox) goes in one statement. On SQLite each table's INSERT is a statement of
+    its own (in-process: no round trip), so a send without copy recipients has one less."""
     staff = [
         f.StaffFactory.create(permanence=world.perm_a, mobile=f"+3361234560{i}") for i in range(10)
     ]
     _send_queries(world, [])  # warm-up: caches that fill once per process
     counts = [_send_queries(world, staff[:n], **flags) for n in (0, 1, 10)]
-    assert counts == expected
+    assert counts == (on_postgres if connection.vendor == "postgresql" else on_sqlite)
     assert Recipient.objects.filter(reason=Recipient.CC).count() == 11
+
+
+def test_it_sends_the_same_without_the_lookups_read_with_the_client(world: World) -> None:
+    """message_send called with a plain client (demo data, scripts) looks the contact and
+    the copy recipients up itself, with the same result."""
+    staff = [f.StaffFactory.create(permanence=world.perm_a) for _ in range(3)]
+    contact = f.ContactFactory.create(client=world.client_a)
+    data = send_input(cc=[u.id for u in staff], contact=contact.id)
+    plain, _ = message_send(author=world.operateur_a, client=world.client_a, data=data)
+    looked_up = client_for_send(world.operateur_a, world.client_a.id, data)
+    fast, _ = message_send(author=world.operateur_a, client=looked_up, data=data)
+    for message in (plain, fast):
+        assert message.contact_id == contact.id
+        assert set(message.recipients.values_list("user_id", flat=True)) == {u.id for u in staff}
+
+
+def test_it_refuses_copy_recipients_the_client_lookup_did_not_find(world: World) -> None:
+    outsider = world.gerant_b
+    data = send_input(cc=[outsider.id])
+    client = client_for_send(world.operateur_a, world.client_a.id, data)
+    with pytest.raises(ValidationFailed) as exc:
+        message_send(author=world.operateur_a, client=client, data=data)
+    assert "cc" in exc.value.errors
+    assert not Message.objects.exists()
 
 
 def test_it_writes_recipients_and_history_in_bulk(world: World) -> None:
@@ -228,13 +263,12 @@ def test_it_writes_recipients_and_history_in_bulk(world: World) -> None:
             client=world.client_a,
             data=send_input(cc=[u.id for u in staff], copy_email=True, is_task=True),
         )
-    inserts = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("INSERT")]
-    tables = [sql.split('"')[1] for sql in inserts]
-    assert tables.count(Recipient._meta.db_table) == 1
-    assert tables.count(HistoryEvent._meta.db_table) == 1
-    assert tables.count(Delivery._meta.db_table) == 1
+    sql = "\n".join(q["sql"] for q in ctx.captured_queries)
+    for model in (Message, Recipient, ReadState, HistoryEvent, Delivery):
+        assert sql.count(f'INSERT INTO "{model._meta.db_table}"') == 1, model
     assert Recipient.objects.count() == 10
     assert Delivery.objects.count() == 11
+    assert HistoryEvent.objects.count() == 13  # created, task, 11 copies queued
 
 
 def test_it_counts_the_client_coordinates_as_given(world: World) -> None:

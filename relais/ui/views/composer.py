@@ -19,7 +19,7 @@ from relais.core.errors import PermissionDenied, ValidationFailed
 from relais.messaging.attachments import KINDS as ATTACH_KINDS
 from relais.messaging.placeholders import placeholder_values, placeholders_fill
 from relais.messaging.selectors import phrase_list, recipient_candidates, template_list_for_client
-from relais.messaging.services import SendInput, message_send
+from relais.messaging.services import SendInput, client_for_send, message_send
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import require_staff
 from relais.tenancy.models import User
@@ -191,13 +191,14 @@ def _send_input(values: dict[str, Any]) -> SendInput:
 @require_POST
 def message_send_view(request: HttpRequest, client_id: str) -> HttpResponse:
     user = current_user(request)
-    client = access_client_by_id(user, client_id)
     values = _posted_values(request)
+    data = _send_input(values)
+    client = client_for_send(user, client_id, data)
     try:
         message, _created = message_send(
             author=user,
             client=client,
-            data=_send_input(values),
+            data=data,
             idempotency_key=values["idempotency_key"],
         )
     except ValidationFailed as exc:

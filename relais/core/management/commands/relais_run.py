@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from relais.core.processes import delivery_commands, manage, supervise
 
 
 class Command(BaseCommand):
@@ -22,23 +21,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from relais.demo import LOGINS, PASSWORD
 
-        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         address = f"{options['host']}:{options['port']}"
-        workers = [subprocess.Popen([*manage, "relais_worker"])]
-        if getattr(settings, "TASKS_BACKEND", "db") == "rq":
-            # Wake-ups come through Redis; relais_worker still sweeps retries and lost wake-ups.
-            workers.append(
-                subprocess.Popen(
-                    [
-                        *manage,
-                        "rqworker",
-                        settings.RELAIS_DELIVERY_QUEUE,
-                        "--job-class",
-                        "django_tasks_rq.backend.Job",
-                    ]
-                )
-            )
-        web = subprocess.Popen([*manage, "runserver", "--noreload", address])
+        processes = [("worker d'envoi", subprocess.Popen(cmd)) for cmd in delivery_commands(1)]
+        processes.append(
+            ("serveur web", subprocess.Popen(manage("runserver", "--noreload", address)))
+        )
         url = f"http://{address}/"
         lines = [
             "",
@@ -50,22 +37,6 @@ class Command(BaseCommand):
             "",
         ]
         self.stdout.write("\n".join(lines))
-        try:
-            while True:
-                for proc, name in [(web, "serveur web"), *((w, "worker d'envoi") for w in workers)]:
-                    code = proc.poll()
-                    if code is not None:
-                        self.stderr.write(f"Le {name} s'est arrêté (code {code}).")
-                        raise SystemExit(code or 1)
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for proc in (web, *workers):
-                if proc.poll() is None:
-                    proc.terminate()
-            for proc in (web, *workers):
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        code = supervise(processes, self.stderr)
+        if code:
+            raise SystemExit(code)
