@@ -20,7 +20,7 @@ from django.core.exceptions import (
 )
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -231,3 +231,32 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(BadRequest, on_bad_request)
     api.add_exception_handler(DjangoValidationError, on_django_validation)
     api.add_exception_handler(Exception, on_unexpected)
+
+
+class MethodNotAllowedMiddleware:
+    """A method an API path does not take answers 405 in the API's error shape, with `Allow`
+    (django-ninja's own answer is a plain-text English line)."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response: HttpResponse = self.get_response(request)
+        if (
+            response.status_code == 405
+            and isinstance(response, HttpResponseNotAllowed)
+            and request.path.startswith("/api/")
+        ):
+            allowed = sorted(m.strip() for m in response["Allow"].split(",") if m.strip())
+            detail = (
+                "Méthode HTTP non acceptée sur cette adresse : utilisez "
+                + " ou ".join(allowed)
+                + "."
+            )
+            response = HttpResponse(
+                json.dumps(error_body(detail)),
+                status=405,
+                content_type="application/json; charset=utf-8",
+            )
+            response["Allow"] = ", ".join(allowed)
+        return response
