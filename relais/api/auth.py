@@ -136,3 +136,18 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
     # A successful login, as for the pages: clears the failure count, records last_login.
     user_logged_in.send(sender=user.__class__, request=request, user=user)
     return {"token": ApiToken.issue(cast(User, user))}
+
+
+@router.delete(
+    "/token",
+    auth=BearerAuth(),
+    response={204: None, 401: ErrorOut},
+    summary="Révoquer le jeton utilisé",
+)
+def token_revoke(request: HttpRequest) -> Any:
+    """Revokes the bearer token of this request (a logout): any later call with it gets 401.
+    The user's other tokens stay valid."""
+    header = request.headers.get("Authorization", "")
+    token = header.partition(" ")[2].strip()
+    ApiToken.objects.filter(digest=ApiToken.hash(token), user=current_user(request)).delete()
+    return 204, None

@@ -174,3 +174,20 @@ def test_it_answers_401_to_an_anonymous_write_rather_than_a_csrf_error(world: Wo
     http = HttpClient(enforce_csrf_checks=True)
     response = call(http, "POST", f"/clients/{world.client_a.id}/contacts", {"name": "X"})
     assert response.status_code == 401
+
+
+def test_it_revokes_the_token_used_and_only_it(world: World) -> None:
+
+    kept = ApiToken.issue(world.operateur_a)
+    revoked = ApiToken.issue(world.operateur_a)
+    http = HttpClient(headers={"Authorization": f"Bearer {revoked}"})
+    assert http.delete("/api/v1/auth/token").status_code == 204
+    again = http.get("/api/v1/me")
+    assert again.status_code == 401
+    assert again.json()["detail"].startswith("Authentification requise")
+    other = HttpClient(headers={"Authorization": f"Bearer {kept}"})
+    assert other.get("/api/v1/me").status_code == 200
+
+
+def test_it_revokes_nothing_without_a_bearer_token(world: World) -> None:
+    assert HttpClient().delete("/api/v1/auth/token").status_code == 401
