@@ -13,8 +13,9 @@ Everything a person can do in the Relais pages, with the same permissions.
 
 **Authentication.** `POST /api/v1/auth/token` with `{"username": "<e-mail>", "password": "…"}`
 returns `{"token": "…"}`; send it as `Authorization: Bearer <token>`; `DELETE /api/v1/auth/token`
-revokes the token it is sent with (204). Repeated failures lock the e-mail for a while (429). Same-origin calls from the pages may use their session instead; unsafe
-methods then need the `X-CSRFToken` header.
+revokes the token it is sent with (204). Repeated failures lock the e-mail for a while (429).
+Same-origin calls from the pages may use their session instead; unsafe methods then need the
+`X-CSRFToken` header.
 
 **Errors.** Always `{"detail": "<French sentence>", "errors": {"<field>": ["…"]}}`: 400 malformed
 JSON, 401 not authenticated, 403 known object but missing right, 404 unknown or another

@@ -40,6 +40,7 @@ from relais.messaging.selectors import (
     filter_kind,
     list_prefetch,
     message_list_for_client,
+    page_with_unread,
     task_follow,
     template_list_for_client,
     thread_detail,
@@ -92,9 +93,7 @@ def _thread_page(
     at, message_id = read_thread_cursor(cursor)
     if at is not None:
         qs = qs.filter(Q(last_activity_at__lt=at) | Q(last_activity_at=at, id__lt=message_id))
-    if "is_read" not in qs.query.annotations:
-        qs = with_unread(qs, user)
-    rows = list(list_prefetch(qs).order_by("-last_activity_at", "-id")[: size + 1])
+    rows = list(list_prefetch(page_with_unread(qs, user, limit=size + 1)))
     return {"items": [message_out(m) for m in rows[:size]], "next": _next(rows, size)}
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -59,6 +61,26 @@ def with_unread(qs: QuerySet[Message], user: User) -> QuerySet[Message]:
     )
 
 
+LIST_ORDER: tuple[Any, ...] = ("-last_activity_at", "-id")
+
+
+def page_with_unread(
+    qs: QuerySet[Message],
+    user: User,
+    *,
+    limit: int,
+    offset: int = 0,
+    order: Sequence[Any] = LIST_ORDER,
+) -> QuerySet[Message]:
+    """Rows offset to offset + limit of qs in `order`, with the user's read flag (is_read).
+
+    The flag is computed for those rows only: left in the listing query, its EXISTS lets
+    PostgreSQL hash every read state of the user before the first row comes out (after a year
+    of an operator's work, 40,000 of them: 25 ms on every list)."""
+    ids = qs.order_by(*order).values("pk")[offset : offset + limit]
+    return with_unread(Message.objects.filter(pk__in=Subquery(ids)), user).order_by(*order)
+
+
 def access_message_by_id(user: User, message_id: Any) -> Message:
     if user.is_staff_user and not user.has_right(perms.MESSAGES_READ):
         raise PermissionDenied()
@@ -91,8 +113,7 @@ def message_list_for_client(
     before (and before_id, for threads of the same instant) pages on: only older threads."""
     if user.is_staff_user and not user.has_right(perms.MESSAGES_READ):
         raise PermissionDenied()
-    qs = with_unread(visible_messages(user).filter(client=client), user)
-    qs = filter_kind(qs, kind)
+    qs = filter_kind(visible_messages(user).filter(client=client), kind)
     if unread is not None:
         read = Exists(ReadState.objects.filter(message_id=OuterRef("pk"), user_id=user.id))
         qs = qs.filter(~read if unread else read)
@@ -101,7 +122,7 @@ def message_list_for_client(
         if before_id is not None:
             older |= Q(last_activity_at=before, id__lt=before_id)
         qs = qs.filter(older)
-    return list(list_prefetch(qs).order_by("-last_activity_at", "-id")[:limit])
+    return list(list_prefetch(page_with_unread(qs, user, limit=limit)))
 
 
 def filter_kind(qs: QuerySet[Message], kind: str | None) -> QuerySet[Message]:
@@ -248,23 +269,18 @@ def template_list_for_client(*, client: Client) -> list[MessageTemplate]:
     )
 
 
+# The client file shows this many threads, newest activity first; its poll fingerprints them.
+CLIENT_THREADS_SHOWN = 50
+
+
 def thread_list_version(*, user: User, client: Client) -> str:
-    """A cheap fingerprint of the client file's thread list as the user sees it (one query):
-    it moves with a new message, a reply, a task change or a read-state change."""
-    unread = ~Exists(ReadState.objects.filter(message_id=OuterRef("pk"), user_id=user.id))
-    agg = (
-        visible_messages(user)
-        .filter(client=client)
-        .aggregate(
-            latest=Max("last_activity_at"),
-            n=Count("pk"),
-            todo=Count("pk", filter=Q(status=Message.STATUS_TODO)),
-            done=Count("pk", filter=Q(status=Message.STATUS_DONE)),
-            unread=Count("pk", filter=Q(unread)),
-        )
-    )
-    latest = agg["latest"].isoformat() if agg["latest"] else "-"
-    return f"{latest}.{agg['n']}.{agg['todo']}.{agg['done']}.{agg['unread']}"
+    """A cheap fingerprint of the client file's thread list as the user sees it (one query
+    over the CLIENT_THREADS_SHOWN threads it shows, however long the client's history): it
+    moves with a new message, a reply, a task change or a read-state change among them."""
+    rows = page_with_unread(
+        visible_messages(user).filter(client=client), user, limit=CLIENT_THREADS_SHOWN
+    ).values_list("id", "last_activity_at", "status", "reply_count", "is_read")  # type: ignore[misc]
+    return hashlib.blake2b(repr(list(rows)).encode(), digest_size=12).hexdigest()
 
 
 def thread_version(*, message: Message) -> str:
@@ -346,6 +362,18 @@ def task_follow_order(qs: QuerySet[Message]) -> QuerySet[Message]:
         .only(*FOLLOW_FIELDS)
         .order_by(F("due_date").asc(nulls_last=True), "-last_activity_at", "-id")
     )
+
+
+FOLLOW_ORDER: tuple[Any, ...] = (F("due_date").asc(nulls_last=True), "-last_activity_at", "-id")
+
+
+def task_follow_page(
+    qs: QuerySet[Message], *, user: User, offset: int, limit: int
+) -> list[Message]:
+    """One page of « Suivi des tâches » in task_follow_order's order, with the read flag of
+    its rows only (see page_with_unread)."""
+    page = page_with_unread(qs, user, limit=limit, offset=offset, order=FOLLOW_ORDER)
+    return list(page.select_related("client", "author").only(*FOLLOW_FIELDS))
 
 
 # What a « Suivi des tâches » row shows: loading nothing else keeps a page of rows cheap.
@@ -431,13 +459,14 @@ def day_task_list(
     *, user: User, day: dt.date, client: Client | None = None, limit: int = 100
 ) -> list[Message]:
     """The open day tasks due that day, newest activity first (the envelope's list)."""
-    qs = with_unread(_day_tasks(user, client).filter(due_date=day), user)
-    return list(row_prefetch(qs).order_by("-last_activity_at", "-id")[:limit])
+    qs = _day_tasks(user, client).filter(due_date=day)
+    return list(row_prefetch(page_with_unread(qs, user, limit=limit)))
 
 
 def message_page(
     qs: QuerySet[Message],
     *,
+    user: User,
     before: dt.datetime | None = None,
     before_id: Any = None,
     limit: int = 50,
@@ -449,7 +478,7 @@ def message_page(
         if before_id is not None:
             older |= Q(last_activity_at=before, id__lt=before_id)
         qs = qs.filter(older)
-    return list(row_prefetch(qs).order_by("-last_activity_at", "-id")[:limit])
+    return list(row_prefetch(page_with_unread(qs, user, limit=limit)))
 
 
 def row_prefetch(qs: QuerySet[Message]) -> QuerySet[Message]:

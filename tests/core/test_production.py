@@ -80,8 +80,10 @@ def test_it_serves_the_pages_and_static_files_behind_the_tls_proxy(tmp_path: Pat
     }
     log = (tmp_path / "serve.log").open("wb")
     serve = subprocess.Popen(
-        [sys.executable, "manage.py", "relais_serve", "--bind", f"127.0.0.1:{port}"]
-        + ["--web-workers", "2", "--delivery-workers", "1"],
+        [
+            *(sys.executable, "manage.py", "relais_serve", "--bind", f"127.0.0.1:{port}"),
+            *("--web-workers", "2", "--delivery-workers", "1"),
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,

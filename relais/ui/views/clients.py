@@ -15,6 +15,7 @@ from relais.clients.selectors import access_client_by_id, client_list, contact_l
 from relais.clients.services import client_update_coordinates, client_update_message_settings
 from relais.core.errors import ValidationFailed
 from relais.messaging.selectors import (
+    CLIENT_THREADS_SHOWN,
     message_list_for_client,
     template_list_for_client,
     thread_list_version,
@@ -25,7 +26,7 @@ from relais.ui.decorators import current_user, is_htmx, page
 
 CLIENT_LIST_LIMIT = 200
 CONTACTS_SHOWN = 30
-THREADS_SHOWN = 50
+THREADS_SHOWN = CLIENT_THREADS_SHOWN
 
 
 @page(staff_only=True)

@@ -33,7 +33,7 @@ from relais.messaging.selectors import (
     message_page,
     open_tasks,
     task_follow,
-    task_follow_order,
+    task_follow_page,
     task_follow_summary,
     urgent_unread,
 )
@@ -283,7 +283,7 @@ def task_list_view(request: HttpRequest) -> HttpResponse:
     qs = open_tasks(
         user=user, client=client, vad=vad, urgent=urgent, unread=unread, dated=dated, due=day
     )
-    rows = message_page(qs, before=before, before_id=before_id, limit=PAGE_SIZE + 1)
+    rows = message_page(qs, user=user, before=before, before_id=before_id, limit=PAGE_SIZE + 1)
     context = {
         "nav": "tasks",
         "rows": rows[:PAGE_SIZE],
@@ -325,7 +325,7 @@ def task_follow_view(request: HttpRequest) -> HttpResponse:
     except ValueError:
         offset = 0
     today = timezone.localdate()
-    rows = list(task_follow_order(qs)[offset : offset + FOLLOW_PAGE_SIZE + 1])
+    rows = task_follow_page(qs, user=user, offset=offset, limit=FOLLOW_PAGE_SIZE + 1)
     more = len(rows) > FOLLOW_PAGE_SIZE
     params = {k: str(v) for k, v in request.GET.items() if k != "depuis"}
     params["depuis"] = str(offset + FOLLOW_PAGE_SIZE)
@@ -364,7 +364,7 @@ def urgent_view(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     before, before_id = _cursor(request)
     rows = message_page(
-        urgent_unread(user=user), before=before, before_id=before_id, limit=PAGE_SIZE + 1
+        urgent_unread(user=user), user=user, before=before, before_id=before_id, limit=PAGE_SIZE + 1
     )
     context = {
         "nav": "urgent",
@@ -384,7 +384,11 @@ def remarks_view(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     before, before_id = _cursor(request)
     rows = message_page(
-        client_remarks(user=user), before=before, before_id=before_id, limit=PAGE_SIZE + 1
+        client_remarks(user=user),
+        user=user,
+        before=before,
+        before_id=before_id,
+        limit=PAGE_SIZE + 1,
     )
     context = {
         "nav": "remarks",
