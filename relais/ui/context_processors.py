@@ -29,6 +29,13 @@ class Menu:
             return {}
         return menu_counts(self.user)
 
+    @property
+    def count_cap(self) -> int:
+        """Counts stop there (messaging.selectors.MENU_COUNT_CAP): the menu shows « 999+ »."""
+        from relais.messaging import selectors
+
+        return selectors.MENU_COUNT_CAP
+
     @cached_property
     def can_read(self) -> bool:
         return self.user.has_right(perms.MESSAGES_READ)

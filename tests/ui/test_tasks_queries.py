@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from relais.messaging.models import Message, ReadState
@@ -145,3 +146,25 @@ def test_it_opens_the_home_page_in_the_same_queries(
     # session, user, role, the banners, the clients, the layout's permanence and menu counts,
     # the date bar's count.
     assert few == 8
+
+
+def test_the_menu_counts_stop_at_the_cap_and_say_so(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting stops at MENU_COUNT_CAP (the menu then reads « 999+ »): a count costs the same
+    with a thousand or a hundred thousand rows behind it."""
+    from relais.messaging import selectors
+
+    add_rows(world, 40)  # 24 open tasks, 8 remarks (half of them read)...
+    exact = selectors.menu_counts(world.gerant_a)
+    assert exact["todo"] == 24
+    assert exact["remarks"] == 4
+    monkeypatch.setattr(selectors, "MENU_COUNT_CAP", 10)
+    capped = selectors.menu_counts(world.gerant_a)
+    assert capped["todo"] == 10
+    assert capped["remarks"] == 4  # under the cap: exact
+    http = login(world.gerant_a)
+    html = http.get(reverse("ui:menu_counts")).content.decode()
+    assert ">9+</span>" in html
+    assert "(plus de 9 tâches à faire)" in html
+    assert ">4</span>" in html

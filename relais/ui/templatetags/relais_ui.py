@@ -18,6 +18,15 @@ register = template.Library()
 
 
 @register.filter
+def menu_count(value: int) -> str:
+    """A left-menu count: « 999+ » once it reaches the cap where counting stops."""
+    from relais.messaging import selectors
+
+    cap = selectors.MENU_COUNT_CAP
+    return f"{cap - 1}+" if value >= cap else str(value)
+
+
+@register.filter
 def when(value: dt.datetime | None) -> str:
     """HH:MM today, "hier" yesterday, jj/mm/aaaa before."""
     if value is None:
