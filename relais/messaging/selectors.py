@@ -297,7 +297,7 @@ def thread_list_version(*, user: User, client: Client) -> str:
     moves with a new message, a reply, a task change or a read-state change among them."""
     rows = page_with_unread(
         visible_messages(user).filter(client=client), user, limit=CLIENT_THREADS_SHOWN
-    ).values_list("id", "last_activity_at", "status", "reply_count", "is_read")  # type: ignore[misc]
+    ).values_list("id", "last_activity_at", "status", "due_date", "reply_count", "is_read")  # type: ignore[misc]
     return hashlib.blake2b(repr(list(rows)).encode(), digest_size=12).hexdigest()
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from relais.delivery.models import Delivery
 from relais.messaging.models import HistoryEvent, Message, ReadState, Reply
-from relais.messaging.services import SendInput, message_send, reply_post
+from relais.messaging.services import SendInput, message_send, reply_post, task_set
 from tests import factories
 from tests.conftest import World, login
 
@@ -84,6 +84,16 @@ class TestList:
         version = version_of(http.get(url).content.decode())
         login(world.gerant_a).post(reverse("ui:task", args=[message.id]), {"action": "done"})
         assert http.get(url, {"v": version}).status_code == 200
+
+    def test_it_sees_a_new_due_date_alone_in_the_poll(self, world: World) -> None:
+        message = sent(world, is_task=True, due_date="2031-05-01")
+        http = login(world.operateur_a)
+        url = reverse("ui:client_threads", args=[world.client_a.id])
+        version = version_of(http.get(url).content.decode())
+        task_set(user=world.gerant_a, message=message, action="todo", due_date="2031-05-02")
+        response = http.get(url, {"v": version}, headers=HTMX)
+        assert response.status_code == 200
+        assert "02/05/2031" in response.content.decode()
 
 
 class TestThread:
