@@ -39,8 +39,14 @@ pytest: install
 
 test: lint typecheck pytest
 
-bench: install
-	$(BIN)/python bench/run_all.py
+# The benchmarks, the load test (locust, pinned in bench/requirements.lock) and their tables.
+# BENCH_ARGS: e.g. --quick, or --scale 100k.
+$(VENV)/.bench-installed: bench/requirements.lock $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.lock
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts
