@@ -119,10 +119,12 @@ def message_list_for_client(
     before: dt.datetime | None = None,
     before_id: Any = None,
     limit: int = 50,
+    rows_only: bool = False,
 ) -> list[Message]:
     """The client file's threads visible to the user, newest activity first.
 
-    before (and before_id, for threads of the same instant) pages on: only older threads."""
+    before (and before_id, for threads of the same instant) pages on: only older threads.
+    rows_only: load only what a row of the page's list shows (row_prefetch)."""
     if user.is_staff_user and not user.has_right(perms.MESSAGES_READ):
         raise PermissionDenied()
     qs = filter_kind(visible_messages(user).filter(client=client), kind)
@@ -134,7 +136,8 @@ def message_list_for_client(
         if before_id is not None:
             older |= Q(last_activity_at=before, id__lt=before_id)
         qs = qs.filter(older)
-    return list(list_prefetch(page_with_unread(qs, user, limit=limit)))
+    prefetch = row_prefetch if rows_only else list_prefetch
+    return list(prefetch(page_with_unread(qs, user, limit=limit)))
 
 
 def filter_kind(qs: QuerySet[Message], kind: str | None) -> QuerySet[Message]:

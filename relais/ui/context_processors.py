@@ -64,4 +64,10 @@ def relais(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     layout = "ui/layout_staff.html" if user.is_staff_user else "ui/layout_portal.html"
-    return {"me": user, "menu": Menu(user), "layout": layout}
+    return {"me": user, "menu": Menu(user), "layout": layout, "thread_root": thread_root()}
+
+
+def thread_root() -> str:
+    """/messages/ : a thread's address is this plus its id and "/" (one reverse per page,
+    not one per row of a list)."""
+    return reverse("ui:thread", args=["0"]).removesuffix("0/")
