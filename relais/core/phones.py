@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from phonenumbers import PhoneNumberFormat
 
@@ -28,6 +30,16 @@ def display_phone(e164: str) -> str:
     """French numbers as "06 12 34 56 78", others internationally."""
     if not e164:
         return ""
+    if len(e164) == 12 and e164.startswith("+33") and e164[3:].isdigit() and e164[3] in "1234567":
+        # Geographic, mobile and 09 numbers: ten digits in pairs, exactly what phonenumbers
+        # gives, without parsing (a list page shows dozens of them). 08 numbers differ.
+        national = "0" + e164[3:]
+        return " ".join(national[i : i + 2] for i in range(0, 10, 2))
+    return _display_parsed(e164)
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_parsed(e164: str) -> str:
     try:
         number = phonenumbers.parse(e164, DEFAULT_REGION)
     except phonenumbers.NumberParseException:

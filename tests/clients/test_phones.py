@@ -54,3 +54,14 @@ def test_it_shows_numbers_the_french_way(e164: str, shown: str) -> None:
 def test_it_indexes_both_national_and_international_digits() -> None:
     assert phone_search_digits("+33612345678") == "0612345678 33612345678"
     assert phone_search_digits("") == ""
+
+
+def test_the_fast_french_display_matches_phonenumbers() -> None:
+    import random
+
+    from relais.core.phones import _display_parsed, display_phone
+
+    rng = random.Random(7)
+    for _ in range(5000):
+        number = f"+33{rng.randint(1, 9)}{rng.randint(0, 99_999_999):08d}"
+        assert display_phone(number) == _display_parsed.__wrapped__(number), number
