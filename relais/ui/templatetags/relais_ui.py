@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from relais.delivery.models import Delivery
 from relais.messaging.attachments import KINDS as ATTACH_KINDS
@@ -84,6 +86,54 @@ def message_badges(message: Message) -> list[tuple[str, str]]:
     if message.is_client_remark:
         badges.append(("remark", _("Remarque client")))
     return badges
+
+
+@register.simple_tag
+def thread_rows(threads: list[Message], thread_root: str, show_client: bool = False) -> SafeString:
+    """The <li> rows of a thread list (ui/partials/thread_rows.html). Built here rather than in
+    the template language: a list shows 50 of them on pages opened all day, and this costs a
+    fraction of the template's time for the same HTML. Every value goes through
+    html.escape, which is what Django's escape does."""
+    unread = '<span class="sr-only">' + esc(_("Non lu :")) + " </span>"
+    root = esc(thread_root)
+    rows = []
+    for m in threads:
+        read = getattr(m, "is_read", True)
+        replies = (
+            ' <span class="replies">('
+            + esc(ngettext("%(n)s réponse", "%(n)s réponses", m.reply_count) % {"n": m.reply_count})
+            + ")</span>"
+            if m.reply_count
+            else ""
+        )
+        badges = "".join(
+            f'<span class="badge {esc(cls)}">{esc(text)}</span>' for cls, text in message_badges(m)
+        )
+        if badges:
+            badges = '<span class="badges">' + badges + "</span>"
+        if show_client:
+            who, contact_class = m.client.name, "contact"
+        else:
+            contact = m.contact
+            who = contact.name if contact and contact.name else "—"
+            contact_class = "contact" if contact else "contact no-contact"
+        at = m.last_activity_at
+        rows.append(
+            f'<li><a class="thread-row{"" if read else " unread"}" href="{root}{m.id}/">'
+            '<span class="dot" aria-hidden="true"></span>'
+            f'<span class="subject-line"><span class="subject">{"" if read else unread}'
+            f"{esc(m.subject)}{replies}</span>"
+            f"{badges}</span>"
+            f'<span class="{contact_class}">{esc(who)}</span>'
+            f'<span class="who"><span>{esc(m.author.first_name)}</span> · '
+            f'<time class="num" datetime="{timezone.localtime(at).isoformat() if at else ""}">'
+            f"{esc(when(at))}</time></span></a></li>"
+        )
+    return SafeString("\n".join(rows))
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value))
 
 
 _HISTORY_VERBS = {

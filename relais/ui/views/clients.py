@@ -47,9 +47,7 @@ def client_list_view(request: HttpRequest) -> HttpResponse:
 
 def threads_context(request: HttpRequest, client: Client) -> dict[str, Any]:
     user = current_user(request)
-    threads = message_list_for_client(
-        user=user, client=client, limit=THREADS_SHOWN, rows_only=True
-    )
+    threads = message_list_for_client(user=user, client=client, limit=THREADS_SHOWN, rows_only=True)
     return {
         "client": client,
         "threads": threads,
