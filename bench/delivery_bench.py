@@ -9,8 +9,10 @@ Measures, with e-mail copies sent through Django's SMTP backend to an aiosmtpd s
 
 1. throughput of ONE worker process: N messages with +EMAIL are written first (N outbox rows and
    N queued wake-ups), then one worker is started; copies/s between the first and the last
-   acceptance by the SMTP server. Twice: through the queued wake-ups (`relais_worker` on the
-   database queue, or `rqworker` on Redis) and through the sweep alone (`--no-tasks`).
+   acceptance by the SMTP server. Twice: through the queued wake-ups alone (`relais_worker` on
+   the database queue, or `rqworker` on Redis; the sweep's grace is 300 s so it takes none) and
+   through the sweep alone (`--no-tasks`). The CPU per copy of the worker process (and of all
+   PostgreSQL processes) is read from /proc over the same window, with the load average.
 2. latency from *Envoyer* to the SMTP server's acceptance, p50/p99: messages are sent one by
    one at a steady rate (message_send returns once the message and its outbox row are
    committed) while one worker with its default settings runs.
@@ -163,12 +165,63 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def wait_for(sink: Sink, count: int, timeout: float) -> bool:
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and of its children it has waited for."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    # After the command name: state is field 3; utime, stime, cutime, cstime are 14 to 17.
+    return sum(int(v) for v in fields[11:15]) / CLOCK_TICKS
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL server process on this machine (its backends included).
+    Other databases' work lands here too: read it with the load average."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    total += process_cpu(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
+class CpuWindow:
+    """CPU of the worker processes (and of PostgreSQL) between the first and the last copy the
+    sink accepted: the same window as the rate, so start-up costs are left out."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.start: tuple[float, float] | None = None
+        self.end: tuple[float, float] | None = None
+
+    def sample(self) -> tuple[float, float]:
+        return sum(process_cpu(p) for p in self.pids), postgres_cpu()
+
+    def per_copy_ms(self, copies: int) -> tuple[float, float]:
+        if self.start is None or self.end is None or copies < 1:
+            return float("nan"), float("nan")
+        worker = (self.end[0] - self.start[0]) / copies * 1000
+        database = (self.end[1] - self.start[1]) / copies * 1000
+        return worker, database
+
+
+def wait_for(sink: Sink, count: int, timeout: float, cpu: CpuWindow | None = None) -> bool:
     deadline = time.monotonic() + timeout
     while len(sink.received) < count:
+        if cpu is not None and cpu.start is None and sink.received:
+            cpu.start = cpu.sample()
         if time.monotonic() > deadline:
             return False
         time.sleep(0.01)
+    if cpu is not None:
+        cpu.end = cpu.sample()
     return True
 
 
@@ -226,12 +279,31 @@ class Bench:
         if self.args.queue == "db":
             from django_tasks_db.models import DBTaskResult
 
-            DBTaskResult.objects.ready().delete()
+            # The database is the benchmark's own: the results of earlier runs go too.
+            DBTaskResult.objects.all().delete()
         else:
             import django_rq
 
             django_rq.get_queue("default").empty()
+        self.vacuum()
         self.sink.received.clear()
+
+    def vacuum(self) -> None:
+        """Each run rewrites thousands of rows; without autovacuum (off on some machines) the
+        dead ones of earlier runs pile up in the tables and indexes every run goes through,
+        and each run would measure its predecessors' garbage."""
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return
+        from django_tasks_db.models import DBTaskResult
+
+        from relais.delivery.models import Delivery
+        from relais.messaging.models import HistoryEvent, Message
+
+        with connection.cursor() as cursor:
+            for model in (Delivery, HistoryEvent, Message, DBTaskResult):
+                cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
     def send(self, n: int, *, tasks: bool = True) -> list[tuple[Any, float]]:
         """n messages with +EMAIL; (message id, time message_send returned)."""
@@ -275,21 +347,30 @@ class Bench:
         t0 = time.perf_counter()
         self.send(n, tasks=tasks)
         write_s = time.perf_counter() - t0
-        extra_env = {} if tasks else {"RELAIS_DELIVERY_SWEEP_GRACE": "0"}
+        self.vacuum()  # and the planner's statistics see the rows just written
+        # With wake-ups, the sweep leaves every copy to its wake-up (by default it would take
+        # copies waiting more than 10 s as lost wake-ups, and the run would measure a mix).
+        grace = "300" if tasks else "0"
+        extra_env = {"RELAIS_DELIVERY_SWEEP_GRACE": grace}
         process = start(worker_args, {**self.env, **extra_env})
+        cpu = CpuWindow([process.pid])
         try:
-            complete = wait_for(self.sink, n, timeout=self.args.max_seconds)
+            complete = wait_for(self.sink, n, timeout=self.args.max_seconds, cpu=cpu)
         finally:
             stop(process)
         at = sorted(r.at for r in self.sink.received)
         rate = (len(at) - 1) / (at[-1] - at[0]) if len(at) > 1 and at[-1] > at[0] else 0.0
+        # The CPU window opens at the first acceptance: the copies after it.
+        worker_ms, database_ms = cpu.per_copy_ms(len(at) - 1)
+        database = "" if self.args.sqlite else f", PostgreSQL {database_ms:.2f} ms"
         dup = self.check_once(n)
         note = "" if complete else f"timeout: {len(at)}/{n}"
         self.rows.append(
             (
                 f"throughput, {label}",
-                f"{rate:7.0f} copies/s  ({n} copies; writing them took {write_s:.1f} s; "
-                f"duplicates {dup}) {note}",
+                f"{rate:7.0f} copies/s  CPU/copy: worker {worker_ms:.2f} ms{database}  "
+                f"({n} copies; writing them took {write_s:.1f} s; "
+                f"duplicates {dup}; load {os.getloadavg()[0]:.2f}) {note}",
             )
         )
 

@@ -68,7 +68,15 @@ class Delivery(BaseModel):
                 name="delivery_due",
                 condition=models.Q(status__in=["queued", "sending"]),
             ),
-            models.Index(fields=["message"], name="delivery_message"),
+            # A thread's copies: the message foreign key's own index (a second one on the
+            # same column only cost every write).
+            # The rows of one claim, loaded by the worker right after it claimed them: only
+            # the rows being sent are in it.
+            models.Index(
+                fields=["claimed_by"],
+                name="delivery_claim",
+                condition=models.Q(status="sending"),
+            ),
             # The sender's "Copies en échec" count and list.
             models.Index(
                 fields=["permanence", "-created_at"],

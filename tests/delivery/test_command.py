@@ -7,8 +7,12 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_tasks import task
 
 from relais.delivery.backends import memory
+from relais.delivery.management.commands.relais_worker import _database_task_runner
 from relais.delivery.models import Delivery
 from tests.conftest import World
 from tests.delivery.conftest import send
@@ -49,3 +53,48 @@ def test_it_runs_the_wake_ups_of_the_database_queue(
     assert task.status == "SUCCESSFUL"
     assert task.return_value == 2
     assert len(memory.outbox) == 2
+
+
+@task()
+def add(a: int, b: int) -> int:
+    """Another task of the queue: the relais worker runs it as db_worker would."""
+    return a + b
+
+
+def test_it_runs_the_other_tasks_of_the_database_queue(world: World, settings: Any) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    result = add.enqueue(2, 3)
+
+    call_command("relais_worker", "--once", stdout=StringIO())
+
+    task = DBTaskResult.objects.get(id=result.id)
+    assert (task.status, task.return_value) == ("SUCCESSFUL", 5)
+
+
+def test_wake_ups_cost_no_query_of_their_own(
+    world: World, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """However many wake-ups wait, one pass claims them, delivers their copies in chunks and
+    marks them done in a fixed number of queries: only the copies' own writes grow."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    def queries_for(messages: int) -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            for n in range(messages):
+                send(world.operateur_a, world.client_a, subject=f"Rappel {n}", copy_email=True)
+        run = _database_task_runner(100)
+        assert run is not None
+        with CaptureQueriesContext(connection) as captured:
+            woken, stats = run()
+        assert (woken, stats.sent) == (messages, messages)
+        assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
+        return len(captured)
+
+    three, twelve = queries_for(3), queries_for(12)
+
+    per_copy = 1 if connection.vendor == "postgresql" else 4  # see test_worker
+    assert twelve - three == 9 * per_copy

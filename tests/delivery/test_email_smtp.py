@@ -3,12 +3,16 @@ read back with Python's e-mail parser."""
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.mail import BadHeaderError
 
 from relais.core.errors import ValidationFailed
+from relais.delivery.backends.email import CopyEmail, DjangoMailBackend
 from relais.delivery.models import Delivery
 from relais.delivery.worker import deliver_due, deliver_ids
 from relais.messaging.models import HistoryEvent
@@ -173,3 +177,115 @@ def test_it_fails_at_once_on_a_5xx_refusal(world: World, smtp_settings: SmtpSink
     )
     event = message.history.get(kind=HistoryEvent.COPY_FAILED)
     assert event.detail == f"E-mail → {world.client_a.email} : {delivery.last_error}"
+
+
+def django_bytes(email: CopyEmail) -> bytes:
+    return bytes(email.message().as_bytes(linesep="\r\n"))
+
+
+def same_but_boundary_and_date(fast: bytes, slow: bytes) -> None:
+    def normal(data: bytes) -> bytes:
+        data = re.sub(rb"=_relais_[0-9a-f]{32}", b"=_relais_B", data)
+        return re.sub(rb"\r\nDate: [^\r]*\r\n", b"\r\nDate: D\r\n", data)
+
+    assert normal(fast) == normal(slow)
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "name", "direct"),
+    [
+        ("Résultats d’analyse « urgents » <b>", "Bonjour,\nMme Durand rappelle.\n", "Azur", True),
+        ("Rappel patient", "ASCII body\r\nwith CRLF\rand CR\n\nand a blank line", "Azur", True),
+        ("Rappel  double  espace ", "Pas de saut final", "Permanence d'Azur", True),
+        ("Sujet", "\u2028séparateur\x0bligne\x0c", "Azur", True),
+        ("x" * 80, "Sujet ASCII long", "Azur", False),  # folded by Header
+        ("Sujet", "ligne " + "é" * 600 + "\nsuite", "Azur", False),  # quoted-printable
+        ("Sujet", "Texte", "Sécurité Médicale", False),  # a From to encode
+        ("Sujet", "Texte", "P" * 60, False),  # a From to fold
+    ],
+)
+def test_the_bytes_written_directly_are_those_django_writes(
+    subject: str, text: str, name: str, direct: bool
+) -> None:
+    email = CopyEmail(
+        subject=subject,
+        body=text,
+        from_email=f"{name} <messages@relais.example>",
+        to=["cecile@cabinet.test"],
+        reply_to=[f"{name} <accueil@relais.example>"],
+        headers={
+            "Message-ID": "<0b6e7c1e-3f7e-4e0c-9d53-0b4f6c1d2e3f@relais.example>",
+            "References": "<thread-5a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d@relais.example>",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    email.attach_alternative(f"<p>{text}</p>\n<p>{'é' * 10}</p>", "text/html")
+
+    fast = email.wire_bytes()
+
+    # The usual shape is written directly, the others by message().
+    assert (fast is not None) is direct
+    if fast is not None:
+        same_but_boundary_and_date(fast, django_bytes(email))
+
+
+def test_a_real_copy_is_written_directly_as_django_writes_it(world: World) -> None:
+    contact = f.ContactFactory.create(
+        client=world.client_a, name="Mme Éloïse Durand", phone="+33611223344", email="e@x.test"
+    )
+    message = send(
+        world.operateur_a,
+        world.client_a,
+        subject="Résultats « urgents »",
+        body="Bonjour,\r\nMme Durand rappelle à 14 h.\r\n<script>alert(1)</script>",
+        contact=contact.id,
+        is_urgent=True,
+        is_task=True,
+        copy_email=True,
+    )
+    from relais.delivery.content import build_copy
+
+    copy = build_copy(Delivery.objects.get(message=message))
+    backend = DjangoMailBackend()
+    email = backend.build(copy, backend.address(copy))
+    backend.close()
+    assert isinstance(email, CopyEmail)
+
+    fast = email.wire_bytes()
+
+    assert fast is not None
+    same_but_boundary_and_date(fast, django_bytes(email))
+
+
+def test_other_shapes_are_left_to_django(settings: Any) -> None:
+    def email(**extra: Any) -> CopyEmail:
+        fields: dict[str, Any] = {
+            "subject": "Sujet",
+            "body": "Texte",
+            "from_email": "Azur <m@relais.example>",
+            "to": ["c@cabinet.test"],
+            "headers": {"Message-ID": "<1@relais.example>"},
+            **extra,
+        }
+        message = CopyEmail(**fields)
+        message.attach_alternative("<p>Texte</p>", "text/html")
+        return message
+
+    assert email().wire_bytes() is not None
+    with_pdf = email()
+    with_pdf.attach("fax.pdf", b"%PDF-1.4", "application/pdf")
+    assert with_pdf.wire_bytes() is None
+    assert email(cc=["d@cabinet.test"]).wire_bytes() is None
+    assert email(headers={}).wire_bytes() is None  # Django makes the Message-ID up
+    text_only = CopyEmail(subject="Sujet", body="Texte", to=["c@cabinet.test"])
+    assert text_only.wire_bytes() is None
+    # A header with a line break is refused by message(), not written.
+    injected = email(headers={"Message-ID": "<1@relais.example>", "X-A": "a\r\nBcc: x@y.z"})
+    assert injected.wire_bytes() is None
+    with pytest.raises(BadHeaderError):
+        django_bytes(injected)
+    for subject in ("Sujet\nBcc: x@y.z", "Sujet é\r\nBcc: x@y.z"):
+        broken = email(subject=subject)
+        assert broken.wire_bytes() is None
+        with pytest.raises(BadHeaderError):
+            django_bytes(broken)

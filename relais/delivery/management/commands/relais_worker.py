@@ -9,8 +9,9 @@ seconds deliver what is due without a wake-up: retries whose time has come, copi
 was lost, copies held by a worker that died (after the lease).
 
 Wake-ups (`send_deliveries` tasks) waiting together are run together: their ids go through one
-delivery pass, and each task is marked done with the number of its copies sent. Any other task
-of the queue runs as `db_worker` would run it.
+delivery pass (which then takes up to a batch of other due copies, those of the wake-ups queued
+behind), and each task is marked done with the number of its own copies sent. Any other task of
+the queue runs as `db_worker` would run it.
 """
 
 from __future__ import annotations
@@ -69,28 +70,24 @@ def _database_task_runner(batch: int) -> TaskRunner | None:
     )
     send_path = send_deliveries.module_path
 
-    def claim() -> list[Any]:
+    def claim() -> list[tuple[Any, str, Any]]:
+        """Takes up to `batch` ready tasks: (id, task path, arguments) of each."""
         ready = DBTaskResult.objects.ready().filter(
             backend_name=backend.alias, queue_name__in=queue_names
         )
         with exclusive_transaction(ready.db):
             try:
                 tasks = list(
-                    ready.order_by("-priority", "run_after", "enqueued_at").select_for_update(
-                        skip_locked=True
-                    )[:batch]
+                    ready.order_by("-priority", "run_after", "enqueued_at")
+                    .select_for_update(skip_locked=True)
+                    .values_list("id", "task_path", "args_kwargs")[:batch]
                 )
                 # What DBTaskResult.claim() does, for all of them in one statement.
-                now = timezone.now()
-                DBTaskResult.objects.filter(id__in=[t.id for t in tasks]).update(
-                    status=TaskResultStatus.RUNNING, started_at=now, worker_ids=[worker_id]
+                DBTaskResult.objects.filter(id__in=[t[0] for t in tasks]).update(
+                    status=TaskResultStatus.RUNNING,
+                    started_at=timezone.now(),
+                    worker_ids=[worker_id],
                 )
-                for task in tasks:
-                    task.status, task.started_at, task.worker_ids = (
-                        TaskResultStatus.RUNNING,
-                        now,
-                        [worker_id],
-                    )
             except OperationalError as exc:
                 if not is_locked_database_exception(exc):
                     raise
@@ -99,14 +96,19 @@ def _database_task_runner(batch: int) -> TaskRunner | None:
 
     def run() -> tuple[int, Stats]:
         tasks = claim()
-        wakeups = [t for t in tasks if t.task_path == send_path]
+        wanted = {
+            task_id: [str(i) for i in (args_kwargs["args"] or [[]])[0]]
+            for task_id, path, args_kwargs in tasks
+            if path == send_path
+        }
         stats = Stats()
-        if wakeups:
-            wanted = {t.id: [str(i) for i in (t.args_kwargs["args"] or [[]])[0]] for t in wakeups}
+        if wanted:
             try:
-                stats = deliver_ids_stats([i for ids in wanted.values() for i in ids])
+                ids = [i for ids in wanted.values() for i in ids]
+                # Then up to a batch of other due copies: those of the wake-ups queued behind.
+                stats = deliver_ids_stats(ids, drain=batch)
             except Exception as exc:
-                for task in wakeups:
+                for task in DBTaskResult.objects.filter(id__in=list(wanted)):
                     task.set_failed(exc)
             else:
                 sent = {str(i) for i in stats.sent_ids}
@@ -121,8 +123,10 @@ def _database_task_runner(batch: int) -> TaskRunner | None:
                         exception_class_path="",
                         traceback="",
                     )
-        for task in tasks:
-            if task.task_path != send_path:
+        others = [task_id for task_id, path, _ in tasks if path != send_path]
+        if others:
+            # Any other task of the queue, as db_worker runs it.
+            for task in DBTaskResult.objects.filter(id__in=others):
                 worker.run_task(task)
         return len(tasks), stats
 
