@@ -11,7 +11,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
@@ -150,4 +150,4 @@ def token_revoke(request: HttpRequest) -> Any:
     header = request.headers.get("Authorization", "")
     token = header.partition(" ")[2].strip()
     ApiToken.objects.filter(digest=ApiToken.hash(token), user=current_user(request)).delete()
-    return 204, None
+    return Status(204, None)

@@ -67,8 +67,11 @@ def children_of(pid: int) -> list[int]:
 @pytest.mark.django_db(transaction=True)
 def test_it_serves_the_pages_and_static_files_behind_the_tls_proxy(tmp_path: Path) -> None:
     port = free_port()
+    # The browser tests' set-up allows async-unsafe calls in this process; a deployment must
+    # not inherit that (check --deploy refuses it).
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
-        **os.environ,
+        **inherited,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
