@@ -26,16 +26,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import slugify
 
 from relais.clients.models import Client
 from relais.core.phones import display_phone
+from relais.exports.pdf import Block, Printable, render_pdf
 from relais.messaging.attachments import KINDS, clean_attach
 from relais.messaging.models import Message, ReadState, Reply
 from relais.messaging.selectors import visibility_filter
@@ -244,11 +247,29 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return first, after
 
 
-def _phones(*numbers: str) -> str:
-    return " · ".join(display_phone(n) for n in numbers if n)
+class _Phones:
+    """Numbers as displayed, each parsed once per report: parsing costs 0.1 ms, and a month's
+    journal shows the same few contacts' numbers hundreds of times."""
+
+    def __init__(self) -> None:
+        self._shown: dict[str, str] = {}
+
+    def __call__(self, *numbers: str) -> str:
+        shown = []
+        for number in numbers:
+            if number:
+                if number not in self._shown:
+                    self._shown[number] = display_phone(number)
+                shown.append(self._shown[number])
+        return " · ".join(shown)
 
 
-def _appointment_line(appointment: Appointment) -> AppointmentLine:
+def _name(first_name: str | None, last_name: str | None) -> str:
+    """User.name from its two columns (rows read without their model)."""
+    return f"{first_name or ''} {last_name or ''}".strip()
+
+
+def _appointment_line(appointment: Appointment, phones: _Phones) -> AppointmentLine:
     contact = appointment.contact
     parts = [
         f"{time_fr(appointment.start)} – {time_fr(appointment.end)} "
@@ -257,8 +278,8 @@ def _appointment_line(appointment: Appointment) -> AppointmentLine:
     ]
     if contact is not None:
         parts.append(contact.name)
-        if phones := _phones(contact.phone, contact.phone2):
-            parts.append(phones)
+        if shown := phones(contact.phone, contact.phone2):
+            parts.append(shown)
     return AppointmentLine(
         key=f"a{appointment.id}:{appointment.updated_at.isoformat()}",
         text=" · ".join(parts),
@@ -267,17 +288,18 @@ def _appointment_line(appointment: Appointment) -> AppointmentLine:
     )
 
 
-def _badges(message: Message) -> list[str]:
+def _badges(message: Mapping[str, Any]) -> list[str]:
     out = []
-    if message.is_urgent:
+    if message["is_urgent"]:
         out.append("URGENT")
-    if message.status == Message.STATUS_TODO:
-        out.append(f"A faire le {date_fr(message.due_date)}" if message.due_date else "Tâche")
-    elif message.status == Message.STATUS_DONE:
+    if message["status"] == Message.STATUS_TODO:
+        due = message["due_date"]
+        out.append(f"A faire le {date_fr(due)}" if due else "Tâche")
+    elif message["status"] == Message.STATUS_DONE:
         out.append("Tâche faite")
-    if message.is_vad:
+    if message["is_vad"]:
         out.append("VAD")
-    if message.is_private:
+    if message["is_private"]:
         out.append("Privé")
     return out
 
@@ -338,6 +360,7 @@ def _fill_planning(report: Report, client: Client) -> None:
     days: dict[dt.date, PlanningDay] = {}
     colours: dict[str, int] = {}
     count = 0
+    phones = _Phones()
     rows = list(
         appointments_between(
             client=client, start=report.start, end=report.end, include_cancelled=False
@@ -350,7 +373,7 @@ def _fill_planning(report: Report, client: Client) -> None:
             day = days[appointment.date] = PlanningDay(
                 date=appointment.date, title=day_title(appointment.date)
             )
-        line = _appointment_line(appointment)
+        line = _appointment_line(appointment, phones)
         line.colour_index = colours.setdefault(line.colour, len(colours))
         day.lines.append(line)
         count += 1
@@ -398,46 +421,62 @@ def _fill_activity(
         replies = replies.filter(author__kind=User.STAFF)
         movements = movements.filter(actor__kind=User.STAFF)
 
+    # Rows as dicts, not models: a busy month is a thousand of them.
+    phones = _Phones()
     entries: list[tuple[dt.datetime, int, Entry]] = []
     cap = MAX_LINES + 1
-    messages = messages.select_related("author", "contact").order_by("created_at", "id")[:cap]
-    for message in messages:
-        contact = message.contact
-        title = message.subject
-        if contact is not None:
+    message_rows = messages.order_by("created_at", "id").values(
+        "id", "created_at", "subject", "body", "status", "due_date", "is_urgent", "is_vad",
+        "is_private", "author__first_name", "author__last_name", "contact_id", "contact__name",
+        "contact__phone",
+    )  # fmt: skip
+    for message in message_rows[:cap]:
+        title = message["subject"]
+        if message["contact_id"] is not None:
             title += " · Contact : " + " · ".join(
-                p for p in (contact.name, _phones(contact.phone)) if p
+                p for p in (message["contact__name"], phones(message["contact__phone"])) if p
             )
+        author = _name(message["author__first_name"], message["author__last_name"])
         entry = _entry(
-            f"m{message.id}",
-            message.created_at,
+            f"m{message['id']}",
+            message["created_at"],
             "message",
-            ["Message", message.author.name, *_badges(message)],
+            ["Message", author, *_badges(message)],
             title,
-            message.body,
+            message["body"],
         )
-        entries.append((message.created_at, 0, entry))
-    for reply in replies.select_related("author", "message").order_by("created_at", "id")[:cap]:
+        entries.append((message["created_at"], 0, entry))
+    reply_rows = replies.order_by("created_at", "id").values(
+        "id", "created_at", "body", "author__first_name", "author__last_name", "message__subject"
+    )
+    for reply in reply_rows[:cap]:
         entry = _entry(
-            f"r{reply.id}",
-            reply.created_at,
+            f"r{reply['id']}",
+            reply["created_at"],
             "reply",
-            ["Réponse", reply.author.name],
-            f"Re : {reply.message.subject}",
-            reply.body,
+            ["Réponse", _name(reply["author__first_name"], reply["author__last_name"])],
+            f"Re : {reply['message__subject']}",
+            reply["body"],
         )
-        entries.append((reply.created_at, 1, entry))
+        entries.append((reply["created_at"], 1, entry))
     if reader.planning:
-        for movement in movements.select_related("actor").order_by("at", "id")[:cap]:
+        kind_labels = dict(Movement.KINDS)
+        movement_rows = movements.order_by("at", "id").values(
+            "id", "at", "kind", "summary", "detail", "actor__first_name", "actor__last_name"
+        )
+        for movement in movement_rows[:cap]:
             entry = _entry(
-                f"v{movement.id}",
-                movement.at,
+                f"v{movement['id']}",
+                movement["at"],
                 "movement",
-                [movement.get_kind_display(), movement.actor.name if movement.actor else ""],
-                movement.summary,
-                movement.detail,
+                [
+                    kind_labels.get(movement["kind"], movement["kind"]),
+                    _name(movement["actor__first_name"], movement["actor__last_name"]),
+                ],
+                movement["summary"],
+                movement["detail"],
             )
-            entries.append((movement.at, 2, entry))
+            entries.append((movement["at"], 2, entry))
     entries.sort(key=lambda item: (item[0], item[1]))
     report.truncated = len(entries) > MAX_LINES
     del entries[MAX_LINES:]
@@ -460,40 +499,86 @@ def _fill_activity(
 # --- rendering -----------------------------------------------------------------------------------
 
 
-def css_string(value: str) -> str:
-    """A CSS string literal holding value, whatever it contains (client names come from users):
-    every character but plain letters, digits and a few safe signs is a hex escape."""
-    out = []
-    for char in value:
-        if char.isalnum() or char in " .,:;/()-–·'":
-            out.append(char)
-        else:
-            out.append(f"\\{ord(char):x} ")
-    return '"' + "".join(out) + '"'
+# Weights of the blocks (exports.pdf.Block): lines of text, about. A line of the journal holds
+# about 110 characters; a day's items go in blocks of about RUN_WEIGHT lines, so a document
+# rendered in parts can be cut inside a long day (the next part repeats the day's title).
+LINE_CHARS = 110
+RUN_WEIGHT = 40
 
 
-def _render_context(report: Report | None, footer: str) -> dict[str, Any]:
+def _text_weight(text: str) -> int:
+    return sum(1 + len(line) // LINE_CHARS for line in text.split("\n"))
+
+
+def _appointment_weight(line: AppointmentLine) -> int:
+    return 1 + (_text_weight(line.note) if line.note else 0)
+
+
+def _entry_weight(entry: Entry) -> int:
+    return _text_weight(entry.head) + (_text_weight(entry.text) if entry.text else 0)
+
+
+def _day_blocks(title: str, items: list[Any], weights: list[int], planning: bool) -> list[Block]:
+    blocks = []
+    start = 0
+    while start < len(items):
+        end, weight = start, 0
+        while end < len(items) and (end == start or weight + weights[end] <= RUN_WEIGHT):
+            weight += weights[end]
+            end += 1
+        first = start == 0
+        html = render_to_string(
+            "exports/_report_day.html",
+            {"title": title if first else "", "items": items[start:end], "planning": planning},
+        )
+        lead = "" if first else format_html("<h2>{} (suite)</h2>\n", title)
+        blocks.append(Block(html=html, weight=weight + (2 if first else 0), lead=lead))
+        start = end
+    return blocks
+
+
+def report_blocks(report: Report, *, page_break: bool = False) -> list[Block]:
+    """The report as blocks of a printed document: its head, then its days. page_break: the
+    report starts on a new page (after the fax's message)."""
+    intro = render_to_string(
+        "exports/_report_intro.html",
+        {"report": report, "hidden": PLANNING_HIDDEN, "break": page_break},
+    )
+    blocks = [Block(html=intro, weight=8)]
+    if report.is_planning:
+        for pday in report.planning_days:
+            title = f"{pday.title} — {len(pday.lines)} rendez-vous"
+            weights = [_appointment_weight(line) for line in pday.lines]
+            blocks += _day_blocks(title, pday.lines, weights, planning=True)
+    else:
+        for aday in report.activity_days:
+            weights = [_entry_weight(entry) for entry in aday.entries]
+            blocks += _day_blocks(aday.title, aday.entries, weights, planning=False)
+    if report.truncated:
+        html = format_html('<p class="hidden-note">{}</p>\n', report.truncated_text)
+        blocks.append(Block(html=html, weight=3))
+    return blocks
+
+
+def _style(report: Report | None) -> str:
     colours = report.colours if report is not None else []
-    return {
-        "report": report,
-        "hidden": PLANNING_HIDDEN,
-        "footer_css": css_string(footer),
-        # Validated as #rrggbb when a motif is saved; checked again here, as it goes into CSS.
-        "colour_css": " ".join(
-            f".c{i} {{ border-left-color: {c}; }}" for i, c in enumerate(colours) if _HEX.match(c)
-        ),
-    }
+    # Validated as #rrggbb when a motif is saved; checked again here, as it goes into CSS.
+    return " ".join(
+        f".c{i} {{ border-left-color: {c}; }}" for i, c in enumerate(colours) if _HEX.match(c)
+    )
 
 
-def report_html(report: Report) -> str:
-    footer = f"{report.client_name} · {report.title} {report.period}"
-    return render_to_string("exports/report.html", _render_context(report, footer))
+def report_printable(report: Report) -> Printable:
+    return Printable(
+        title=f"{report.title} — {report.client_name}",
+        footer=f"{report.client_name} · {report.title} {report.period}",
+        blocks=report_blocks(report),
+        style=_style(report),
+    )
 
 
-def report_pdf(report: Report) -> bytes:
-    from relais.exports.pdf import html_to_pdf
-
-    return html_to_pdf(report_html(report))
+def report_pdf(report: Report, *, parts: int | None = None) -> bytes:
+    return render_pdf(report_printable(report), parts=parts)
 
 
 def attachment_filename(client_name: str, kind: str, start: dt.date, end: dt.date) -> str:
@@ -536,16 +621,26 @@ def message_attachment(*, message: Message, reader: Reader) -> tuple[str, bytes]
     )
 
 
-def fax_pdf(message: Message, report: Report | None) -> bytes:
+def fax_printable(message: Message, report: Report | None) -> Printable:
     """The fax copy: the message's page, then its attachment, in one document with one page
     count (the same renderer and layout as the e-mail's PDF)."""
     from relais.delivery.content import fax_context
-    from relais.exports.pdf import html_to_pdf
 
-    context = fax_context(message)
-    footer = f"{message.permanence.name} · message pour {message.client.name}"
-    context.update(_render_context(report, footer))
-    return html_to_pdf(render_to_string("exports/fax.html", context))
+    context = fax_context(message) | {"report": report}
+    # The message weighs a page: a long attachment after it is rendered in parts all the same.
+    blocks = [Block(html=render_to_string("exports/_fax_message.html", context), weight=40)]
+    if report is not None:
+        blocks += report_blocks(report, page_break=True)
+    return Printable(
+        title=message.subject,
+        footer=f"{message.permanence.name} · message pour {message.client.name}",
+        blocks=blocks,
+        style=_style(report),
+    )
+
+
+def fax_pdf(message: Message, report: Report | None, *, parts: int | None = None) -> bytes:
+    return render_pdf(fax_printable(message, report), parts=parts)
 
 
 def copy_reader(message: Message, recipient: User | None) -> Reader:

@@ -10,9 +10,9 @@ import pytest
 import time_machine
 
 from relais.clients.models import ClientShare
+from relais.exports.pdf import css_string
 from relais.exports.reports import (
     Reader,
-    css_string,
     fax_pdf,
     message_attachment,
     message_report,
