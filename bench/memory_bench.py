@@ -32,7 +32,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,7 @@ from bench.common import (  # noqa: E402
     children,
     cpu_seconds,
     database_url,
+    free_port,
     loadavg,
     rss_kb,
     scale_banner,
@@ -63,12 +63,6 @@ from bench.common import (  # noqa: E402
 WEB_USER = "operateur2@bench.example"
 SINK_DOMAIN = "memoire.bench.example"
 LOG = Path(tempfile.gettempdir()) / "relais-memory-bench-launch.log"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_anon_kb(pid: int) -> int:

@@ -24,7 +24,6 @@ import json
 import multiprocessing
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import (  # noqa: E402
+    children,
+    cpu_seconds,
+    free_port,
+    loadavg,
+    own_backend_pid,
+    pct,
+)
 from bench.generate import SLUG, database_url, ensure_database, setup_django  # noqa: E402
 
 TARGET_P50_MS = 15.0
@@ -67,43 +74,9 @@ class Row:
     note: str = ""
 
 
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
 # -- CPU accounting --------------------------------------------------------------------------
 # Wall-clock figures suffer from anything else running on the machine; the CPU time each
-# send costs does much less. Both are reported.
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
-    return total
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:
-                found.append(int(entry.name))
-    return found
+# send costs does much less. Both are reported (bench/common.py reads /proc).
 
 
 def db_backends() -> list[int]:
@@ -116,18 +89,6 @@ def db_backends() -> list[int]:
             "AND pid <> pg_backend_pid()"
         )
         return [row[0] for row in cursor.fetchall()]
-
-
-def own_backend() -> list[int]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return [cursor.fetchone()[0]]
-
-
-def loadavg() -> str:
-    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 # -- in-process ------------------------------------------------------------------------------
@@ -166,7 +127,7 @@ def in_process(n: int, max_seconds: float, context: dict[str, Any]) -> list[Row]
         for _ in range(min(30, n)):  # warm-up: connection, caches
             once()
         timings: list[float] = []
-        backend = own_backend()
+        backend = [own_backend_pid()]
         db_before = cpu_seconds(backend)
         cpu_before = time.process_time()
         started = time.perf_counter()
@@ -193,12 +154,6 @@ def in_process(n: int, max_seconds: float, context: dict[str, Any]) -> list[Row]
 
 
 # -- HTTP ------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def http_worker(args: tuple[int, str, str, str, int, float, float]) -> dict[str, Any]:

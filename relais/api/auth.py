@@ -18,7 +18,7 @@ from ninja.utils import check_csrf
 from relais.api.errors import ErrorOut
 from relais.api.schemas import Text
 from relais.core.errors import PermissionDenied, RelaisError
-from relais.core.queries import Prepared
+from relais.core.queries import Prepared, from_row
 from relais.tenancy.models import ApiToken, Role, User
 
 # last_used_at is informative: writing it on every call would cost an UPDATE per request.
@@ -29,16 +29,13 @@ class Unauthorized(RelaisError):
     status = 401
 
 
-_ROLE_FIELDS = Role._meta.concrete_fields
-
-
 def _token_lookup(digest: Any) -> QuerySet[ApiToken]:
     """The token with its active user and the user's role, as values."""
     return ApiToken.objects.filter(digest=digest, user__is_active=True).values(
         "id",
         "last_used_at",
         *(f"user__{f.attname}" for f in User._meta.concrete_fields),
-        *(f"user__role__{f.attname}" for f in _ROLE_FIELDS),
+        *(f"user__role__{f.attname}" for f in Role._meta.concrete_fields),
     )
 
 
@@ -57,12 +54,9 @@ class BearerAuth(HttpBearer):
         if not found:
             return None
         row = found[0]
-        user = User(**{f.attname: row[f"user__{f.attname}"] for f in User._meta.concrete_fields})
-        user._state.adding, user._state.db = False, "default"
+        user = from_row(User, row, "user__")
         if user.role_id is not None:
-            role = Role(**{f.attname: row[f"user__role__{f.attname}"] for f in _ROLE_FIELDS})
-            role._state.adding, role._state.db = False, "default"
-            user.role = role
+            user.role = from_row(Role, row, "user__role__")
         now = timezone.now()
         last_used_at = row["last_used_at"]
         if last_used_at is None or now - last_used_at >= TOUCH_EVERY:

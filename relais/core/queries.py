@@ -18,6 +18,21 @@ def first_or_none(qs: QuerySet[M]) -> M | None:
     return next(iter(qs.order_by()[:1]), None)
 
 
+def loaded(obj: M) -> M:
+    """Marks an instance built from a row read another way (a Prepared query, JSON) as coming
+    from the database: saving it updates, its lazy relations query the default database."""
+    obj._state.adding = False
+    obj._state.db = DEFAULT_DB_ALIAS
+    return obj
+
+
+def from_row(model: type[M], row: dict[str, Any], prefix: str = "") -> M:
+    """An instance of model from a values() row holding every concrete field, under
+    `prefix + attname` (e.g. "user__" for a related row)."""
+    fields = model._meta.concrete_fields
+    return loaded(model(**{f.attname: row[prefix + f.attname] for f in fields}))
+
+
 class Prepared:
     """A values() queryset built and compiled once per shape, then run with new values.
 

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import (
@@ -16,7 +16,6 @@ from django.db.models import (
     Exists,
     F,
     JSONField,
-    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -28,7 +27,7 @@ from django.utils import timezone
 from relais.clients.models import Client, ClientShare, Contact
 from relais.core.bulk import insert_together
 from relais.core.errors import NotFound, PermissionDenied, ValidationFailed
-from relais.core.queries import Prepared, first_or_none
+from relais.core.queries import Prepared, first_or_none, from_row, loaded
 from relais.core.validation import Errors, clean_text
 from relais.messaging.models import (
     HistoryEvent,
@@ -50,46 +49,27 @@ BODY_MAX = 20000
 
 def cc_eligibility_filter(client: Client) -> Q:
     """Users who may receive a copy of this client's messages."""
-    # Exists rather than a join: one row per user, no DISTINCT needed.
-    shares = ClientShare.objects.filter(user_id=OuterRef("pk"), client_id=client.id)
-    condition = cast(
-        Q, Q(permanence_id=client.permanence_id) & (Q(kind=User.STAFF) | Exists(shares))
+    return cc_eligibility_rule(
+        permanence_id=client.permanence_id, client_id=client.id, company_id=client.company_id
     )
-    if client.company_id:
-        condition |= Q(permanence_id=client.permanence_id, kind=User.CLIENT) & Q(
-            client__company_id=client.company_id
-        )
-    return condition
+
+
+def cc_eligibility_rule(*, permanence_id: Any, client_id: Any, company_id: Any) -> Q:
+    """Users who may receive a copy of a client's messages: the permanence's staff, users the
+    client shares its messages with, and client users of the same company. company_id may be
+    an expression (an OuterRef to the client row: NULL then matches nobody)."""
+    # Exists rather than a join: one row per user, no DISTINCT needed.
+    shares = ClientShare.objects.filter(user_id=OuterRef("pk"), client_id=client_id)
+    condition: Any = Q(kind=User.STAFF) | Exists(shares)
+    if company_id is not None:
+        condition |= Q(kind=User.CLIENT, client__company_id=company_id)
+    return cast(Q, Q(permanence_id=permanence_id) & condition)
 
 
 def _eligible_cc(client: Client, ids: Sequence[Any]) -> list[User]:
-    """The users of ids who may receive a copy (cc_eligibility_filter, checked in Python on
-    a plain lookup by id: the send's hot path). Sharing rules cost a query only when a client
-    user outside the client's company is asked for."""
-    users = list(
-        User.objects.filter(
-            id__in=ids, permanence_id=client.permanence_id, is_active=True
-        ).select_related("client")
-    )
-    eligible = [
-        u
-        for u in users
-        if u.kind == User.STAFF
-        or (
-            client.company_id is not None
-            and u.client is not None
-            and u.client.company_id == client.company_id
-        )
-    ]
-    others = [u.id for u in users if u not in eligible]
-    if others:
-        sharing = set(
-            ClientShare.objects.filter(client_id=client.id, user_id__in=others).values_list(
-                "user_id", flat=True
-            )
-        )
-        eligible += [u for u in users if u.id in sharing]
-    return eligible
+    """The users of ids who may receive a copy (when the client was not read by
+    client_for_send, which looks them up with the client)."""
+    return list(User.objects.filter(cc_eligibility_filter(client), id__in=ids, is_active=True))
 
 
 def history_rows(
@@ -179,7 +159,7 @@ def _send_lookup_query(
 ) -> QuerySet[Client]:
     """The client (as access_client_by_id reads it, less the related rows) with, as JSON, the
     chosen contact and the copy recipients who may receive its messages
-    (cc_eligibility_filter's rule, in SQL). Slots: permanence, client, [the client user's own
+    (cc_eligibility_rule). Slots: permanence, client, [the client user's own
     client], [contact], cc ids."""
     permanence_id, target, *rest = slots
     qs = Client.objects.filter(permanence_id=permanence_id, id=target)
@@ -193,14 +173,11 @@ def _send_lookup_query(
         annotations["send_contact_row"] = Subquery(chosen[:1], output_field=JSONField())
     if n_cc:
         cc_ids = rest[:n_cc]
-        shared = ClientShare.objects.filter(user_id=OuterRef("pk"), client_id=target)
+        rule = cc_eligibility_rule(
+            permanence_id=permanence_id, client_id=target, company_id=OuterRef("company_id")
+        )
         eligible = (
-            User.objects.filter(id__in=cc_ids, permanence_id=permanence_id, is_active=True)
-            .filter(
-                Q(kind=User.STAFF)
-                | Q(kind=User.CLIENT, client__company_id=OuterRef("company_id"))
-                | Exists(shared)
-            )
+            User.objects.filter(rule, id__in=cc_ids, is_active=True)
             .values("permanence_id")
             .annotate(
                 rows=_JSONRows(
@@ -245,13 +222,12 @@ def client_for_send(user: User, client_id: Any, data: SendInput) -> Client:
     if not found:
         raise NotFound("Client introuvable.")
     row = found[0]
-    client = Client(**{f.attname: row[f.attname] for f in Client._meta.concrete_fields})
-    _loaded(client)
+    client = from_row(Client, row)
     looked_up: dict[str, Any] = {}
     if cc_ids:
         looked_up["cc_ids"] = cc_ids
         looked_up["cc"] = [
-            _loaded(
+            loaded(
                 User(
                     id=uuid.UUID(str(cc["id"])),
                     permanence_id=client.permanence_id,
@@ -270,7 +246,7 @@ def client_for_send(user: User, client_id: Any, data: SendInput) -> Client:
         chosen = _json(row["send_contact_row"])
         looked_up["contact_id"] = contact_id
         looked_up["contact"] = (
-            _loaded(
+            loaded(
                 Contact(
                     id=uuid.UUID(str(chosen["id"])),
                     permanence_id=client.permanence_id,
@@ -291,16 +267,6 @@ def _json(value: Any) -> Any:
     if value is None:
         return []
     return json.loads(value) if isinstance(value, str) else value
-
-
-_Loaded = TypeVar("_Loaded", bound=Model)
-
-
-def _loaded(obj: _Loaded) -> _Loaded:
-    """Marks an instance built from a row read another way as coming from the database."""
-    obj._state.adding = False
-    obj._state.db = "default"
-    return obj
 
 
 def message_send(

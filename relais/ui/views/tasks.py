@@ -331,8 +331,6 @@ def task_follow_view(request: HttpRequest) -> HttpResponse:
     params["depuis"] = str(offset + FOLLOW_PAGE_SIZE)
     context: dict[str, Any] = {
         "nav": "follow",
-        # /messages/<id>/ without a reverse() per row.
-        "thread_root": reverse("ui:thread", args=["0"]).removesuffix("0/"),
         "rows": rows[:FOLLOW_PAGE_SIZE],
         "more_query": urlencode(params) if more else None,
         "today": today,
