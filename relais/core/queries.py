@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -42,25 +44,50 @@ class Prepared:
     put their own values in place of the first call's and keep the ORM's converters, so rows
     come back exactly as `.values()` would give them.
 
-    `build(*key, *slots)` returns the queryset; each slot must reach the query as a parameter:
-    a UUID compared with a UUID column, or a text compared with a text column (the first call
-    passes UUIDs as stand-ins for both). If one doesn't (Django folded it into the SQL text),
-    the query is never cached.
+    `build(*key, *slots)` returns the queryset; each slot must reach the query as a parameter.
+    `slots` names the type of each (UUID when not given): a UUID compared with a UUID column or
+    a text compared with a text column (the first call passes UUIDs as stand-ins for both), a
+    date compared with a date column, an aware datetime with a datetime column (stand-ins: a
+    random date or instant before 1900). If one doesn't reach the query as a parameter (Django
+    folded it into the SQL text, or the database adapts it to another form, as SQLite does with
+    dates), the query is never cached: each call builds it.
     """
 
-    def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:
+    def __init__(self, build: Callable[..., QuerySet[Any]], slots: Sequence[type] = ()) -> None:
         self.build = build
+        self.slot_types = tuple(slots)
         self._shapes: dict[tuple[Any, ...], _Shape | None] = {}
+
+    def sentinels(self, n: int) -> list[Any]:
+        """Stand-ins for n values, each found in the compiled parameters by equality."""
+        types = self.slot_types + (uuid.UUID,) * (n - len(self.slot_types))
+        return [_sentinel(kind) for kind in types[:n]]
 
     def rows(self, key: tuple[Any, ...], *values: Any) -> list[dict[str, Any]]:
         connection = connections[DEFAULT_DB_ALIAS]
         shape_key = (connection.vendor, *key)
         if shape_key not in self._shapes:
-            self._shapes[shape_key] = _Shape.compile(self.build, key, len(values), connection)
+            self._shapes[shape_key] = _Shape.compile(
+                self.build, key, self.sentinels(len(values)), connection
+            )
         shape = self._shapes[shape_key]
         if shape is None:
             return list(self.build(*key, *values))
         return shape.run(values, connection)
+
+
+_EPOCH = dt.datetime(1100, 1, 1, tzinfo=dt.UTC)
+
+
+def _sentinel(kind: type) -> Any:
+    if kind is uuid.UUID:
+        return uuid.uuid4()
+    offset = dt.timedelta(microseconds=secrets.randbelow(800 * 365 * 86_400 * 10**6))
+    if kind is dt.datetime:
+        return _EPOCH + offset
+    if kind is dt.date:
+        return (_EPOCH + offset).date()
+    raise TypeError(f"Prepared: no stand-in for {kind.__name__} values")
 
 
 class _Shape:
@@ -77,9 +104,13 @@ class _Shape:
 
     @classmethod
     def compile(
-        cls, build: Callable[..., QuerySet[Any]], key: tuple[Any, ...], n: int, connection: Any
+        cls,
+        build: Callable[..., QuerySet[Any]],
+        key: tuple[Any, ...],
+        sentinels: list[Any],
+        connection: Any,
     ) -> _Shape | None:
-        sentinels = [uuid.uuid4() for _ in range(n)]
+        n = len(sentinels)
         qs = build(*key, *sentinels)
         query = qs.query
         compiler = query.get_compiler(connection=connection)
@@ -87,8 +118,10 @@ class _Shape:
         slots: list[tuple[int, int, str]] = []
         for i, param in enumerate(params):
             for j, sentinel in enumerate(sentinels):
-                if param == sentinel:
-                    slots.append((i, j, "uuid"))
+                if type(param) is type(sentinel) and param == sentinel:
+                    slots.append((i, j, "same"))
+                elif not isinstance(sentinel, uuid.UUID):
+                    continue
                 elif param == sentinel.hex:  # a UUID on SQLite
                     slots.append((i, j, "hex"))
                 elif param == str(sentinel):  # a text column

@@ -72,9 +72,18 @@ def failed_deliveries_for_author(
 ) -> QuerySet[Delivery]:
     """Failed copies of the messages this user wrote: flagged in red to the operator who sent
     them."""
-    qs = Delivery.objects.filter(
-        permanence_id=user.permanence_id, message__author=user, status=Delivery.FAILED
-    )
-    if since is not None:
-        qs = qs.filter(created_at__gte=timezone.now() - since)
+    since_at = None if since is None else timezone.now() - since
+    qs = failed_deliveries(permanence_id=user.permanence_id, author_id=user.id, since_at=since_at)
     return qs.select_related("message").order_by("-created_at")
+
+
+def failed_deliveries(
+    *, permanence_id: Any, author_id: Any, since_at: dt.datetime | None
+) -> QuerySet[Delivery]:
+    """The failed copies of one author's messages, created since since_at (or ever)."""
+    qs = Delivery.objects.filter(
+        permanence_id=permanence_id, message__author_id=author_id, status=Delivery.FAILED
+    )
+    if since_at is not None:
+        qs = qs.filter(created_at__gte=since_at)
+    return qs

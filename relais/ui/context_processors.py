@@ -31,7 +31,7 @@ class Menu:
 
     @property
     def count_cap(self) -> int:
-        """Counts stop there (messaging.selectors.MENU_COUNT_CAP): the menu shows « 999+ »."""
+        """Counts stop there (messaging.selectors.MENU_COUNT_CAP): the menu shows « 99+ »."""
         from relais.messaging import selectors
 
         return selectors.MENU_COUNT_CAP

@@ -151,7 +151,7 @@ def test_it_opens_the_home_page_in_the_same_queries(
 def test_the_menu_counts_stop_at_the_cap_and_say_so(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Counting stops at MENU_COUNT_CAP (the menu then reads « 999+ »): a count costs the same
+    """Counting stops at MENU_COUNT_CAP (the menu then reads « 99+ »): a count costs the same
     with a thousand or a hundred thousand rows behind it."""
     from relais.messaging import selectors
 

@@ -21,7 +21,7 @@ register = template.Library()
 
 @register.filter
 def menu_count(value: int) -> str:
-    """A left-menu count: « 999+ » once it reaches the cap where counting stops."""
+    """A left-menu count: « 99+ » once it reaches the cap where counting stops."""
     from relais.messaging import selectors
 
     cap = selectors.MENU_COUNT_CAP
