@@ -363,7 +363,7 @@ def logged_in_client(user: Any, *, htmx: bool = False, api_token: str | None = N
         headers["Authorization"] = f"Bearer {api_token}"
     client = HttpClient(headers=headers)
     if not api_token:
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="relais.tenancy.backends.UserBackend")
     return client
 
 

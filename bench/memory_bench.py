@@ -213,7 +213,7 @@ def web_mix(n: int, seed: int) -> list[tuple[str, dict[str, str]]]:
     rng = random.Random(seed)
     user = User.objects.select_related("role").get(email=WEB_USER)
     browser = HttpClient()
-    browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    browser.force_login(user, backend="relais.tenancy.backends.UserBackend")
     cookie = {"Cookie": f"sessionid={browser.cookies['sessionid'].value}"}
     htmx = {**cookie, "HX-Request": "true"}
     bearer = {"Authorization": f"Bearer {api_token(user)}"}

@@ -65,7 +65,7 @@ def world(db: None) -> World:
 def login(user: User) -> HttpClient:
     """A page client logged in as user."""
     http = HttpClient()
-    http.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    http.force_login(user, backend="relais.tenancy.backends.UserBackend")
     return http
 
 

@@ -157,7 +157,7 @@ def test_it_accepts_the_pages_session_for_reads(world: World) -> None:
 
 def test_it_requires_csrf_for_session_writes(world: World) -> None:
     http = HttpClient(enforce_csrf_checks=True)
-    http.force_login(world.operateur_a, backend="django.contrib.auth.backends.ModelBackend")
+    http.force_login(world.operateur_a, backend="relais.tenancy.backends.UserBackend")
     path = f"/clients/{world.client_a.id}/contacts"
 
     refused = call(http, "POST", path, {"name": "Hélène Dubois"})

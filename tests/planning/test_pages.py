@@ -137,9 +137,9 @@ def test_the_week_view_runs_the_same_queries_with_few_or_many_appointments(
     with django_assert_num_queries(few):
         html = http.get(url).content.decode()
     assert html.count('class="appt') == 61
-    # session, user, client, role, appointments (with motif and contact), last movements,
-    # agenda instructions, permanence (sidebar), the left menu's counts, the date bar.
-    assert few == 10
+    # session, user (with role and permanence), client, appointments (with motif and contact),
+    # last movements, agenda instructions, the left menu's counts, the date bar.
+    assert few == 8
 
 
 class TestPopup:

@@ -84,7 +84,8 @@ def test_it_lists_5_or_200_clients_in_the_same_queries(
     with django_assert_num_queries(few):
         response = http.get("/clients/")
     assert response.content.decode().count('href="/clients/') >= 200
-    assert few == 6
+    # session, user (with role and permanence), the clients, the menu counts.
+    assert few == 4
 
 
 def test_it_searches_clients_in_the_same_queries(world: World) -> None:
@@ -107,7 +108,9 @@ def test_it_opens_a_client_file_in_the_same_queries_with_many_contacts_and_messa
     add_messages(world, 495)
     with django_assert_num_queries(few):
         http.get(url)
-    assert few == 10  # 9, plus the date bar's day-task count
+    # session, user (with role and permanence), client, threads (the poll's fingerprint is
+    # computed from them), contacts, the menu counts, the date bar's day-task count.
+    assert few == 7
 
 
 def test_it_polls_the_thread_list_cheaply(world: World, django_assert_num_queries: Any) -> None:
@@ -119,11 +122,11 @@ def test_it_polls_the_thread_list_cheaply(world: World, django_assert_num_querie
     response = http.get(url)
     version = response.content.decode().split("?v=")[1].split('"')[0]
 
-    # Nothing changed: session, user, role, client, one aggregate → 204.
-    with django_assert_num_queries(5):
+    # Nothing changed: session, user (with role and permanence), client, one aggregate → 204.
+    with django_assert_num_queries(4):
         response = http.get(url, {"v": unquote(version)})
     assert response.status_code == 204
-    assert changed == 7
+    assert changed == 5  # … or the threads, the fingerprint computed from them
 
 
 def test_it_polls_the_menu_counts_in_one_aggregate(
@@ -135,7 +138,7 @@ def test_it_polls_the_menu_counts_in_one_aggregate(
     add_messages(world, 200)
     with django_assert_num_queries(few):
         http.get("/menu/compteurs/")
-    assert few == 4
+    assert few == 3  # session, user (with role and permanence), the counts
 
 
 def test_it_opens_a_thread_in_the_same_queries(
@@ -161,9 +164,9 @@ def test_it_opens_a_thread_in_the_same_queries(
     with django_assert_num_queries(few):
         response = http.get(url)
     assert response.content.decode().count('class="text"') == 21
-    # session, user, role, message, 5 for its parts, version, permanence, menu counts,
-    # the date bar's day-task count.
-    assert few == 13
+    # session, user (with role and permanence), message, 5 for its parts, version, menu
+    # counts, the date bar's day-task count.
+    assert few == 11
 
 
 def test_it_opens_the_composer_in_fixed_queries(
@@ -179,5 +182,5 @@ def test_it_opens_the_composer_in_fixed_queries(
     with django_assert_num_queries(few):
         response = http.get(url, headers={"HX-Request": "true"})
     assert response.content.decode().count("<option") == 11 + 1 + 1 + 4
-    # session, user, role, client, templates, instructions, phrases.
-    assert few == 7
+    # session, user (with role and permanence), client, templates, instructions, phrases.
+    assert few == 6

@@ -84,22 +84,23 @@ def test_it_polls_the_menu_counts_in_one_aggregate(
     few = same_queries(
         world, lambda: http.get("/menu/compteurs/?nav=tasks"), django_assert_num_queries
     )
-    assert few == 4  # session, user, role, the counts
+    assert few == 3  # session, user (with role and permanence), the counts
 
 
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        # session, user, role, the rows (with author, contact, client, done_by, template).
-        ("/taches/?vad=1&non_lues=1", 4),
-        ("/taches/?type=jour", 4),
-        ("/urgent/", 4),
-        ("/remarques/", 4),
+        # session, user (with role and permanence), the rows (with author, contact, client,
+        # done_by, template).
+        ("/taches/?vad=1&non_lues=1", 3),
+        ("/taches/?type=jour", 3),
+        ("/urgent/", 3),
+        ("/remarques/", 3),
         # … plus the summary aggregate.
-        ("/taches/suivi/", 5),
-        ("/taches/suivi/?cible=resultats&urgent=1", 5),
-        ("/taches/suivi/?depuis=50", 4),
-        ("/taches/jour/", 4),
+        ("/taches/suivi/", 4),
+        ("/taches/suivi/?cible=resultats&urgent=1", 4),
+        ("/taches/suivi/?depuis=50", 3),
+        ("/taches/jour/", 3),
     ],
 )
 def test_it_lists_in_the_same_queries_with_many_rows(
@@ -122,9 +123,9 @@ def test_it_opens_the_list_pages_in_the_same_queries(
         return response
 
     few = same_queries(world, pages, django_assert_num_queries)
-    # Each page: session, user, role, its rows (+ the summary for the follow-up), then the
-    # layout's permanence and menu counts.
-    assert few == 6 + 6 + 6 + 7
+    # Each page: session, user (with role and permanence), its rows (+ the summary for the
+    # follow-up), then the layout's menu counts.
+    assert few == 4 + 4 + 4 + 5
 
 
 def test_it_draws_the_date_bar_in_one_query(world: World, django_assert_num_queries: Any) -> None:
@@ -134,8 +135,8 @@ def test_it_draws_the_date_bar_in_one_query(world: World, django_assert_num_quer
         lambda: http.get(f"/jour/?client={world.client_a.id}", headers=HTMX),
         django_assert_num_queries,
     )
-    assert few == 5  # session, user, role, the client, the count
-    assert queries(lambda: http.get("/jour/", headers=HTMX)) == 4
+    assert few == 4  # session, user (with role and permanence), the client, the count
+    assert queries(lambda: http.get("/jour/", headers=HTMX)) == 3
 
 
 def test_it_opens_the_home_page_in_the_same_queries(
@@ -143,9 +144,9 @@ def test_it_opens_the_home_page_in_the_same_queries(
 ) -> None:
     http = login(world.operateur_a)
     few = same_queries(world, lambda: http.get("/"), django_assert_num_queries)
-    # session, user, role, the banners, the clients, the layout's permanence and menu counts,
-    # the date bar's count.
-    assert few == 8
+    # session, user (with role and permanence), the banners, the clients, the layout's menu
+    # counts, the date bar's count.
+    assert few == 6
 
 
 def test_the_menu_counts_stop_at_the_cap_and_say_so(

@@ -222,8 +222,8 @@ def test_it_opens_the_composer_in_fixed_queries_with_few_or_many_aids(
     html = response.content.decode()
     assert html.count('role="option"') == 31
     assert html.count("Instruction ") >= 31
-    # session, user, role, client, templates, instructions, phrases.
-    assert few == 7
+    # session, user (with role and permanence), client, templates, instructions, phrases.
+    assert few == 6
 
 
 def test_it_opens_a_client_users_composer_without_the_aids_queries(

@@ -190,8 +190,8 @@ class TestList:
         with django_assert_num_queries(few):
             response = http.get(reverse("ui:templates"))
         assert response.content.decode().count('href="/modeles/') >= 60
-        # session, user, role, templates, their clients, permanence, menu counts.
-        assert few == 7
+        # session, user (with role and permanence), templates, their clients, menu counts.
+        assert few == 5
 
 
 class TestMenu:

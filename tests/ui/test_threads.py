@@ -77,6 +77,35 @@ class TestList:
         assert response.status_code == 200
         assert "Nouveau message d&#x27;un collègue" in response.content.decode()
 
+    def test_the_file_s_version_is_the_poll_s_without_a_query_of_its_own(
+        self, world: World
+    ) -> None:
+        """The file computes the poll's fingerprint from the rows it has loaded: it must be
+        exactly thread_list_version, or every open file would redraw at its first poll."""
+        from relais.messaging.selectors import CLIENT_THREADS_SHOWN, thread_list_version
+
+        now = timezone.now()
+        for i in range(CLIENT_THREADS_SHOWN + 5):
+            f.MessageFactory(
+                client=world.client_a,
+                subject=f"Fil {i}",
+                last_activity_at=now - dt.timedelta(minutes=i),
+                status=Message.STATUS_TODO if i % 3 == 0 else Message.STATUS_NORMAL,
+                due_date=dt.date(2031, 5, 1 + i % 28) if i % 6 == 0 else None,
+                reply_count=i % 4,
+            )
+        some = Message.objects.filter(client=world.client_a).order_by("subject")[:7]
+        for message in some:
+            ReadState.objects.create(message=message, user=world.operateur_a, read_at=now)
+        http = login(world.operateur_a)
+        page = http.get(reverse("ui:client", args=[world.client_a.id])).content.decode()
+        version = version_of(page)
+        assert version == thread_list_version(user=world.operateur_a, client=world.client_a)
+        url = reverse("ui:client_threads", args=[world.client_a.id])
+        assert http.get(url, {"v": version}).status_code == 204
+        ReadState.objects.filter(message=some[0], user=world.operateur_a).delete()
+        assert http.get(url, {"v": version}).status_code == 200
+
     def test_it_sees_a_reply_or_a_task_change_in_the_poll(self, world: World) -> None:
         message = sent(world, is_task=True)
         http = login(world.operateur_a)
