@@ -13,7 +13,9 @@ Measures, on the bench database (see generate.py for how it is chosen):
    access log (%(D)s: request read to response written), client-side time, and sends/s.
 
 Every phase is bounded (--sends, --max-seconds); gunicorn is stopped at the end whatever
-happens. Each run adds its sends to the bench database (a few thousand messages).
+happens. The messages a run sends (a few thousand, all urgent, by opérateur 1) are deleted at
+the end, with their rows in the other tables: left in the base, they would pile up run after
+run and change what the other benchmarks measure (opérateur 1's unread urgent count above all).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from bench.common import (  # noqa: E402
 )
 from bench.generate import SLUG, database_url, ensure_database, setup_django  # noqa: E402
 
+SUBJECT = "Rappel patient"
 TARGET_P50_MS = 15.0
 TARGET_SENDS_PER_S = 300.0
 BODY = (
@@ -116,7 +119,7 @@ def in_process(n: int, max_seconds: float, context: dict[str, Any]) -> list[Row]
 
         def once(extra: dict[str, Any] = extra, keyed: bool = keyed) -> None:
             # As the API and the composer send: the client read with the send's lookups.
-            data = SendInput(subject="Rappel patient", body=BODY, **extra)
+            data = SendInput(subject=SUBJECT, body=BODY, **extra)
             message_send(
                 author=author,
                 client=client_for_send(author, client_id, data),
@@ -295,7 +298,7 @@ def over_http(
     token = ApiToken.issue(author)
     payload = json.dumps(
         {
-            "subject": "Rappel patient",
+            "subject": SUBJECT,
             "body": BODY,
             "contact": str(context["contact_id"]),
             "cc": [str(context["cc_id"])],
@@ -447,17 +450,35 @@ def main(argv: list[str] | None = None) -> int:
     url = database_url()
     ensure_database(url)
     setup_django(url)
+    from django.utils import timezone
+
     load_before = loadavg()
     context = bench_context()
-    rows = in_process(min(args.sends, 1000), args.max_seconds, context)
-    if not args.skip_http:
-        from django.db import connections
+    started_at = timezone.now()
+    try:
+        rows = in_process(min(args.sends, 1000), args.max_seconds, context)
+        if not args.skip_http:
+            from django.db import connections
 
-        connections.close_all()  # the client processes fork from here
-        concurrencies = [int(c) for c in args.concurrency.split(",") if c.strip()]
-        rows += over_http(args.sends, concurrencies, args.workers, args.max_seconds, context)
+            connections.close_all()  # the client processes fork from here
+            concurrencies = [int(c) for c in args.concurrency.split(",") if c.strip()]
+            rows += over_http(args.sends, concurrencies, args.workers, args.max_seconds, context)
+    finally:
+        removed = remove_sent(context, started_at)
     print_table(rows, context["stored"], args.workers, (load_before, loadavg()))
+    print(f"{removed:,} messages sent by this run deleted (with their other rows).")
     return 0
+
+
+def remove_sent(context: dict[str, Any], started_at: Any) -> int:
+    """Deletes the messages this run sent (and, by cascade, their recipients, read states,
+    history lines and copies)."""
+    from relais.messaging.models import Message
+
+    sent = Message.objects.filter(
+        author_id=context["author_id"], subject=SUBJECT, created_at__gte=started_at
+    )
+    return sent.delete()[1].get("messaging.Message", 0)
 
 
 if __name__ == "__main__":

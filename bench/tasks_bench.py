@@ -144,6 +144,37 @@ def plan_for(user: Any) -> list[tuple[str, Callable[[], Any]]]:
     ]
 
 
+def diligent_reader(*, runs: int, max_seconds: float) -> list[Timing]:
+    """The menu counts of an opérateur who has read every open urgent message, as the « Urgent »
+    list invites (it empties as one reads). The unread urgent count then probes every open
+    urgent message of the permanence before it can say 0: the known limit of the counts
+    (docs/DECISIONS.md). Measured in a transaction rolled back at the end: the base keeps its
+    read states."""
+    from django.db import connection, transaction
+
+    from relais.messaging.selectors import menu_counts
+
+    user = bench_user(OPERATOR_EMAIL)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO messaging_readstate (message_id, user_id, read_at) "
+                "SELECT id, %s, now() FROM messaging_message WHERE permanence_id = %s "
+                "AND is_urgent AND status IN ('normal', 'todo') ON CONFLICT DO NOTHING",
+                [user.id, user.permanence_id],
+            )
+            added = cursor.rowcount
+        print(f"  opérateur, every urgent message read: {menu_counts(user)}", flush=True)
+        label = f"opérateur who read every urgent message (+{added:,} read states)"
+        plan = dict(plan_for(user))
+        found = [
+            measure(f"{label}: {what}", plan[what], runs=runs, max_seconds=max_seconds)
+            for what in ("menu counts: the selector (user + 1 query)", "GET /urgent/")
+        ]
+        transaction.set_rollback(True)
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -195,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             explain_calls(f"{who}: Tâche à faire", plan["GET /taches/ (first page)"])
             explain_calls(f"{who}: Urgent", plan["GET /urgent/"])
 
+    timings += diligent_reader(runs=args.runs, max_seconds=args.max_seconds)
     print_timings(
         f"Left-menu counts and task lists ({args.scale}). {banner}", timings, target_ms=TARGET_MS
     )
