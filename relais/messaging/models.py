@@ -155,6 +155,34 @@ class ReadState(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "message"], name="read_unique")]
 
 
+class UrgentCursor(models.Model):
+    """Where a staff user's unread-urgent count starts reading (relais.messaging.urgent).
+
+    Every urgent open message the user may see whose last activity is at or before `through`
+    is read by the user, or listed in its UrgentException rows. `sees_remarks` is the
+    visibility the cursor was built for (a change of rights starts it again)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    sees_remarks = models.BooleanField(default=False)
+    through = models.DateTimeField()
+
+
+class UrgentException(models.Model):
+    """An urgent open message at or before the user's cursor that the user had not read when
+    the cursor passed it."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "message"], name="urgent_exception_unique")
+        ]
+
+
 class Reply(BaseModel):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="replies")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

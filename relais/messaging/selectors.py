@@ -222,6 +222,7 @@ def _menu_counts_query(
     user_id: Any,
     today: dt.date,
     failed_since: dt.datetime | None,
+    urgent: dict[str, Any] | None = None,
 ) -> QuerySet[Any]:
     """One SELECT of scalar subqueries anchored on the user's permanence row: each count reads
     its own partial index (open tasks, open urgent messages, remarks) instead of one pass over
@@ -230,14 +231,15 @@ def _menu_counts_query(
 
     unread = ~Exists(ReadState.objects.filter(message_id=OuterRef("pk"), user_id=user_id))
     todo = visible.filter(status=Message.STATUS_TODO)
-    counts: dict[str, Any] = {
-        "todo": _count(todo),
-        "urgent": _count(
+    counts: dict[str, Any] = {"todo": _count(todo)}
+    if urgent is None:
+        counts["urgent"] = _count(
             visible.filter(
                 is_urgent=True, status__in=[Message.STATUS_NORMAL, Message.STATUS_TODO]
             ).filter(unread)
-        ),
-    }
+        )
+    else:
+        counts.update(urgent)
     if "follow" in keys:
         counts["follow"] = _count(todo.filter(due_date__lte=today))
     if "remarks" in keys:
@@ -261,15 +263,23 @@ def _staff_menu_counts_query(
     user_id: Any,
     today: dt.date,
     failed_since: dt.datetime,
+    urgent_stale_at: dt.datetime,
 ) -> QuerySet[Any]:
-    del cap  # part of the shape: the LIMIT is in the SQL text
+    from relais.messaging import urgent
+
     visible = Message.objects.filter(staff_visibility(permanence_id, sees_remarks))
-    return _menu_counts_query(keys, visible, permanence_id, user_id, today, failed_since)
+    # Staff count their unread urgent messages from their cursor (messaging.urgent).
+    urgent_counts = urgent.count_expressions(
+        permanence_id, user_id, sees_remarks, cap, urgent_stale_at
+    )
+    return _menu_counts_query(
+        keys, visible, permanence_id, user_id, today, failed_since, urgent_counts
+    )
 
 
 # A staff page and its 5-s poll read the counts: the query is compiled once per shape.
 _STAFF_MENU_COUNTS = Prepared(
-    _staff_menu_counts_query, slots=(uuid.UUID, uuid.UUID, dt.date, dt.datetime)
+    _staff_menu_counts_query, slots=(uuid.UUID, uuid.UUID, dt.date, dt.datetime, dt.datetime)
 )
 
 
@@ -292,14 +302,22 @@ def menu_counts(user: User, *, today: dt.date | None = None) -> dict[str, int]:
         return dict.fromkeys(keys, 0)
     day = today or timezone.localdate()
     if user.is_staff_user:
+        from relais.messaging import urgent
+
         keys.append("failed")
+        now = timezone.now()
         found = _STAFF_MENU_COUNTS.rows(
             (tuple(keys), user.has_right(perms.MESSAGES_REMARKS), MENU_COUNT_CAP),
             user.permanence_id,
             user.id,
             day,
-            timezone.now() - FAILED_COPIES_WINDOW,
+            now - FAILED_COPIES_WINDOW,
+            now - urgent.MARGIN,
         )
+        if found and found[0]["urgent_stale"]:
+            # Urgent messages passed ten minutes ago: move the cursor past them for the
+            # next count (this one is exact already).
+            urgent.advance(user, MENU_COUNT_CAP)
     else:
         query = _menu_counts_query(
             tuple(keys), visible_messages(user), user.permanence_id, user.id, day, None
@@ -498,12 +516,14 @@ def urgent_unread(*, user: User) -> QuerySet[Message]:
     """« Urgent »: urgent messages the user has not read yet, done tasks left out (someone has
     dealt with them). Opening a thread marks it read, so the list empties as the user reads."""
     _require_reader(user)
-    return with_unread(
-        visible_messages(user).filter(
-            is_urgent=True, status__in=[Message.STATUS_NORMAL, Message.STATUS_TODO]
-        ),
-        user,
-    ).filter(is_read=False)  # type: ignore[misc]  # annotated by with_unread
+    qs = visible_messages(user).filter(
+        is_urgent=True, status__in=[Message.STATUS_NORMAL, Message.STATUS_TODO]
+    )
+    if user.is_staff_user:
+        from relais.messaging import urgent
+
+        qs = qs.filter(urgent.list_filter(user))  # long-read history skipped (its cursor)
+    return with_unread(qs, user).filter(is_read=False)  # type: ignore[misc]  # annotated
 
 
 def client_remarks(*, user: User) -> QuerySet[Message]:

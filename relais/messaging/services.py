@@ -548,12 +548,17 @@ def message_mark_read(*, user: User, message: Message) -> bool:
 
 
 def message_mark_unread(*, user: User, message: Message) -> bool:
+    from relais.messaging import urgent
+
     _forget_sent_detail(message)
-    deleted, _ = ReadState.objects.filter(message=message, user=user).delete()
-    if deleted:
-        HistoryEvent.objects.create(
-            message=message, actor=user, kind=HistoryEvent.UNREAD, at=timezone.now()
-        )
+    with transaction.atomic():
+        deleted, _ = ReadState.objects.filter(message=message, user=user).delete()
+        if deleted:
+            HistoryEvent.objects.create(
+                message=message, actor=user, kind=HistoryEvent.UNREAD, at=timezone.now()
+            )
+            # Unread again: the user's « Urgent » count must see it (messaging.urgent).
+            urgent.note_unread(user, message)
     return bool(deleted)
 
 
@@ -603,5 +608,10 @@ def task_set(*, user: User, message: Message, action: str, due_date: Any = None)
             HistoryEvent.objects.create(
                 message=message, actor=user, kind=kind, detail=detail, at=now
             )
+            if action != "done":
+                # Perhaps a done task open again: the « Urgent » counts must see it.
+                from relais.messaging import urgent
+
+                urgent.note_reopened(message)
     message.refresh_from_db()
     return message
