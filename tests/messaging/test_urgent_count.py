@@ -128,6 +128,7 @@ def test_a_right_to_remarks_given_later_counts_the_old_urgent_remarks(world: Wor
         urgent.advance(fresh(reader), selectors.MENU_COUNT_CAP)
         assert not UrgentCursor.objects.get(user=reader).sees_remarks
         role = reader.role
+        assert role is not None
         role.permissions = [*role.permissions, perms.MESSAGES_REMARKS]
         role.save()
         assert menu_counts(fresh(reader))["urgent"] == 1  # and the cursor starts again:
