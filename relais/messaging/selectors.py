@@ -314,10 +314,12 @@ def menu_counts(user: User, *, today: dt.date | None = None) -> dict[str, int]:
             now - FAILED_COPIES_WINDOW,
             now - urgent.MARGIN,
         )
-        if found and found[0]["urgent_stale"]:
-            # Urgent messages passed ten minutes ago: move the cursor past them for the
-            # next count (this one is exact already).
-            urgent.advance(user, MENU_COUNT_CAP)
+        if found:
+            found[0]["urgent"], stale = urgent.count_from(found[0], MENU_COUNT_CAP)
+            if stale:
+                # Urgent messages passed ten minutes ago: move the cursor past them for the
+                # next count (this one is exact already).
+                urgent.advance(user, MENU_COUNT_CAP)
     else:
         query = _menu_counts_query(
             tuple(keys), visible_messages(user), user.permanence_id, user.id, day, None

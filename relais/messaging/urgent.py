@@ -98,6 +98,13 @@ def _exceptions(user_id: Any) -> QuerySet[Any]:
     return UrgentException.objects.filter(user_id=user_id).values("message_id")
 
 
+def _kept(unread: QuerySet[Message], user_id: Any, through: Any) -> QuerySet[Any]:
+    """The user's exceptions still unread, urgent and open, at or before the cursor: read from
+    the exceptions (a few rows), each message looked up by its key."""
+    still = unread.filter(pk=OuterRef("message_id"), last_activity_at__lte=through)
+    return UrgentException.objects.filter(user_id=user_id).filter(Exists(still))
+
+
 def list_filter(user: User) -> Q:
     """For the « Urgent » list of a staff user: the messages after the cursor, or among its
     exceptions — by the cursor's statement, every unread one is there. The list reads no
@@ -109,26 +116,34 @@ def list_filter(user: User) -> Q:
 def count_expressions(
     permanence_id: Any, user_id: Any, sees_remarks: bool, cap: int, stale_at: dt.datetime
 ) -> dict[str, Any]:
-    """The « urgent » count (capped) and « urgent_stale » (the cursor could advance) as
-    expressions of the menu counts' query (messaging.selectors.menu_counts)."""
+    """Columns of the menu counts' query (messaging.selectors.menu_counts) from which
+    count_from makes the « urgent » count and tells whether the cursor should move."""
     from relais.messaging.selectors import _count
 
     through = _through(user_id, sees_remarks)
     urgent = candidates(permanence_id, sees_remarks)
     unread = urgent.filter(_unread(user_id))
-    kept = _count(unread.filter(last_activity_at__lte=through, id__in=_exceptions(user_id)))
-    after = _count(unread.filter(last_activity_at__gt=through))
+    kept = _count(_kept(unread, user_id, through))
     return {
+        "urgent_kept": kept,
         # The part after the cursor is not read when the exceptions already reach the cap.
-        "urgent": Case(
-            When(GreaterThanOrEqual(kept, Value(cap)), then=Value(cap)),
-            default=Least(kept + after, Value(cap)),
+        "urgent_after": Case(
+            When(GreaterThanOrEqual(kept, Value(cap)), then=Value(0)),
+            default=_count(unread.filter(last_activity_at__gt=through)),
             output_field=IntegerField(),
         ),
         "urgent_stale": Exists(
             urgent.filter(last_activity_at__gt=through, last_activity_at__lte=stale_at)
         ),
     }
+
+
+def count_from(row: dict[str, Any], cap: int) -> tuple[int, bool]:
+    """The « urgent » count from the columns of count_expressions, and whether the cursor
+    should move: there are messages to pass, and room among the exceptions for what it finds."""
+    kept = int(row.pop("urgent_kept") or 0)
+    count = min(cap, kept + int(row.pop("urgent_after") or 0))
+    return count, bool(row.pop("urgent_stale")) and kept < cap
 
 
 def advance(user: User, cap: int) -> None:
@@ -147,12 +162,7 @@ def advance(user: User, cap: int) -> None:
             exceptions.delete()
         unread = candidates(user.permanence_id, sees_remarks).filter(_unread(user.id))
         # Exceptions since read, done, or moved after the cursor by a reply: dropped.
-        kept = set(
-            unread.filter(
-                last_activity_at__lte=cursor.through,
-                id__in=exceptions.values("message_id"),
-            ).values_list("id", flat=True)
-        )
+        kept = set(_kept(unread, user.id, cursor.through).values_list("message_id", flat=True))
         exceptions.exclude(message_id__in=kept).delete()
         room = cap - len(kept)
         if room > 0:
