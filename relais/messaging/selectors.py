@@ -203,12 +203,18 @@ def thread_detail(*, user: User, message: Message) -> dict[str, Any]:
 MENU_COUNT_CAP = 100
 
 
-def _count(qs: QuerySet[Message]) -> RawSQL:
+def _count(qs: QuerySet[Any]) -> RawSQL:
     """COUNT(*) of qs's first MENU_COUNT_CAP rows, as a scalar subquery. Each count reads its
     own partial index and stops at the cap: the unread ones probe the user's read states row
     by row instead of hashing all of them."""
+    sql, params = count_sql(qs)
+    return RawSQL(sql, params, output_field=IntegerField())
+
+
+def count_sql(qs: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
+    """_count's SQL and parameters."""
     sql, params = qs.order_by().values("pk")[:MENU_COUNT_CAP].query.sql_with_params()
-    return RawSQL(f"SELECT COUNT(*) FROM ({sql}) capped", params, output_field=IntegerField())
+    return f"SELECT COUNT(*) FROM ({sql}) capped", tuple(params)
 
 
 # A failed copy stays flagged to its sender for a week.

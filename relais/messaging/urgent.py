@@ -41,7 +41,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import (
-    Case,
     DateTimeField,
     Exists,
     IntegerField,
@@ -50,10 +49,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
-    When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Least
-from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from relais.messaging.models import Message, ReadState, UrgentCursor, UrgentException
@@ -118,20 +116,26 @@ def count_expressions(
 ) -> dict[str, Any]:
     """Columns of the menu counts' query (messaging.selectors.menu_counts) from which
     count_from makes the « urgent » count and tells whether the cursor should move."""
-    from relais.messaging.selectors import _count
+    from relais.messaging.selectors import count_sql
 
+    if not 0 < cap < 1000:
+        raise ValueError("The « Urgent » count packs two counts under 1,000 in one column.")
     through = _through(user_id, sees_remarks)
     urgent = candidates(permanence_id, sees_remarks)
     unread = urgent.filter(_unread(user_id))
-    kept = _count(_kept(unread, user_id, through))
+    kept_sql, kept_params = count_sql(_kept(unread, user_id, through))
+    after_sql, after_params = count_sql(unread.filter(last_activity_at__gt=through))
+    # Both parts in one column, kept * 1000 + after (each is at most the cap, under 1000), so
+    # the exceptions are read once; the part after the cursor is not read at all when the
+    # exceptions already reach the cap.
+    both = RawSQL(
+        f"SELECT k.n * 1000 + CASE WHEN k.n >= {int(cap)} THEN 0 ELSE ({after_sql}) END "
+        f"FROM ({kept_sql.replace('SELECT COUNT(*)', 'SELECT COUNT(*) AS n', 1)}) k",
+        after_params + kept_params,
+        output_field=IntegerField(),
+    )
     return {
-        "urgent_kept": kept,
-        # The part after the cursor is not read when the exceptions already reach the cap.
-        "urgent_after": Case(
-            When(GreaterThanOrEqual(kept, Value(cap)), then=Value(0)),
-            default=_count(unread.filter(last_activity_at__gt=through)),
-            output_field=IntegerField(),
-        ),
+        "urgent_parts": both,
         "urgent_stale": Exists(
             urgent.filter(last_activity_at__gt=through, last_activity_at__lte=stale_at)
         ),
@@ -141,9 +145,8 @@ def count_expressions(
 def count_from(row: dict[str, Any], cap: int) -> tuple[int, bool]:
     """The « urgent » count from the columns of count_expressions, and whether the cursor
     should move: there are messages to pass, and room among the exceptions for what it finds."""
-    kept = int(row.pop("urgent_kept") or 0)
-    count = min(cap, kept + int(row.pop("urgent_after") or 0))
-    return count, bool(row.pop("urgent_stale")) and kept < cap
+    kept, after = divmod(int(row.pop("urgent_parts") or 0), 1000)
+    return min(cap, kept + after), bool(row.pop("urgent_stale")) and kept < cap
 
 
 def advance(user: User, cap: int) -> None:
