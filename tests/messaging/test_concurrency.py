@@ -88,3 +88,71 @@ def test_it_creates_one_message_for_a_key_sent_twice_at_once(world: World) -> No
     assert Message.objects.count() == 1
     assert sorted(created for _, created in results) == [False, False, True]
     assert len({m.id for m, _ in results}) == 1
+
+
+def test_a_message_marked_unread_while_the_urgent_cursor_moves_is_not_lost(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cursor's move has read the message as read and is about to write past it when the
+    user marks it unread: the « Marquer non lu » waits for the move's lock, then lowers the
+    cursor, so the count and the list still hold the message (messaging.urgent)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from relais.messaging import selectors, urgent
+    from relais.messaging.models import ReadState, UrgentCursor, UrgentException
+    from relais.messaging.services import message_mark_unread
+
+    reader = world.operateur_a
+    old = f.MessageFactory.create(
+        client=world.client_a,
+        author=world.gerant_a,
+        is_urgent=True,
+        last_activity_at=timezone.now() - dt.timedelta(days=2),
+    )
+    ReadState.objects.create(message=old, user=reader, read_at=timezone.now())
+    # A cursor that has not moved yet (a new one would order the two by its insert instead).
+    UrgentCursor.objects.create(user=reader, sees_remarks=False, through=urgent.EPOCH)
+    scanned, unread_started = threading.Event(), threading.Event()
+    create = UrgentException.objects.bulk_create
+
+    def pause_then_create(*args: Any, **kwargs: Any) -> Any:
+        # The move holds the cursor's lock and has read the message as read.
+        scanned.set()
+        unread_started.wait(timeout=10)
+        threading.Event().wait(0.5)  # long enough for the unread to reach the lock
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(UrgentException.objects, "bulk_create", pause_then_create)
+    errors: list[BaseException] = []
+
+    def move() -> None:
+        try:
+            urgent.advance(User.objects.select_related("role").get(pk=reader.pk), 100)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def mark_unread() -> None:
+        try:
+            scanned.wait(timeout=10)
+            unread_started.set()
+            message_mark_unread(user=User.objects.get(pk=reader.pk), message=old)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=move), threading.Thread(target=mark_unread)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors, errors
+    assert scanned.is_set()
+    monkeypatch.undo()
+    user = User.objects.select_related("role").get(pk=reader.pk)
+    assert selectors.menu_counts(user)["urgent"] == 1
+    assert list(selectors.urgent_unread(user=user)) == [old]
