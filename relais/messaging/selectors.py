@@ -62,6 +62,10 @@ def visibility_filter(user: User) -> Q:
     return base & (own | shared)
 
 
+# What « Urgent » lists and counts: urgent messages not done (a done task has been dealt with).
+URGENT_OPEN = Q(is_urgent=True, status__in=[Message.STATUS_NORMAL, Message.STATUS_TODO])
+
+
 def staff_visibility(permanence_id: Any, sees_remarks: bool) -> Q:
     """What staff with the reading right see: every message of the permanence, client remarks
     only with the remarks right."""
@@ -239,11 +243,7 @@ def _menu_counts_query(
     todo = visible.filter(status=Message.STATUS_TODO)
     counts: dict[str, Any] = {"todo": _count(todo)}
     if urgent is None:
-        counts["urgent"] = _count(
-            visible.filter(
-                is_urgent=True, status__in=[Message.STATUS_NORMAL, Message.STATUS_TODO]
-            ).filter(unread)
-        )
+        counts["urgent"] = _count(visible.filter(URGENT_OPEN).filter(unread))
     else:
         counts.update(urgent)
     if "follow" in keys:
@@ -466,24 +466,16 @@ def task_follow(
     return open_tasks(user=user, vad=vad, urgent=urgent, due=due)
 
 
-def task_follow_order(qs: QuerySet[Message]) -> QuerySet[Message]:
-    """Day tasks first by due date (the oldest, overdue ones on top), then undated tasks; newest
-    activity first within a date. NULLS LAST is btree's own order: the open-tasks index
-    serves it."""
-    return (
-        qs.select_related("client", "author")
-        .only(*FOLLOW_FIELDS)
-        .order_by(F("due_date").asc(nulls_last=True), "-last_activity_at", "-id")
-    )
-
-
+# « Suivi des tâches »: day tasks first by due date (the oldest, overdue ones on top), then
+# undated tasks; newest activity first within a date. NULLS LAST is btree's own order: the
+# open-tasks index serves it.
 FOLLOW_ORDER: tuple[Any, ...] = (F("due_date").asc(nulls_last=True), "-last_activity_at", "-id")
 
 
 def task_follow_page(
     qs: QuerySet[Message], *, user: User, offset: int, limit: int
 ) -> list[Message]:
-    """One page of « Suivi des tâches » in task_follow_order's order, with the read flag of
+    """One page of « Suivi des tâches » in FOLLOW_ORDER, with the read flag of
     its rows only (see page_with_unread)."""
     page = page_with_unread(qs, user, limit=limit, offset=offset, order=FOLLOW_ORDER)
     return list(page.select_related("client", "author").only(*FOLLOW_FIELDS))
@@ -524,9 +516,7 @@ def urgent_unread(*, user: User) -> QuerySet[Message]:
     """« Urgent »: urgent messages the user has not read yet, done tasks left out (someone has
     dealt with them). Opening a thread marks it read, so the list empties as the user reads."""
     _require_reader(user)
-    qs = visible_messages(user).filter(
-        is_urgent=True, status__in=[Message.STATUS_NORMAL, Message.STATUS_TODO]
-    )
+    qs = visible_messages(user).filter(URGENT_OPEN)
     if user.is_staff_user:
         from relais.messaging import urgent
 

@@ -67,13 +67,9 @@ _TICK = dt.timedelta(microseconds=1)
 
 def candidates(permanence_id: Any, sees_remarks: bool) -> QuerySet[Message]:
     """The urgent open messages of the permanence a staff user with the reading right sees."""
-    from relais.messaging.selectors import staff_visibility
+    from relais.messaging.selectors import URGENT_OPEN, staff_visibility
 
-    return Message.objects.filter(
-        staff_visibility(permanence_id, sees_remarks),
-        is_urgent=True,
-        status__in=[Message.STATUS_NORMAL, Message.STATUS_TODO],
-    )
+    return Message.objects.filter(staff_visibility(permanence_id, sees_remarks), URGENT_OPEN)
 
 
 def _unread(user_id: Any) -> Any:

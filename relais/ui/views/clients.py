@@ -27,7 +27,6 @@ from relais.ui.decorators import current_user, is_htmx, page
 
 CLIENT_LIST_LIMIT = 200
 CONTACTS_SHOWN = 30
-THREADS_SHOWN = CLIENT_THREADS_SHOWN
 
 
 @page(staff_only=True)
@@ -48,7 +47,9 @@ def client_list_view(request: HttpRequest) -> HttpResponse:
 
 def threads_context(request: HttpRequest, client: Client) -> dict[str, Any]:
     user = current_user(request)
-    threads = message_list_for_client(user=user, client=client, limit=THREADS_SHOWN, rows_only=True)
+    threads = message_list_for_client(
+        user=user, client=client, limit=CLIENT_THREADS_SHOWN, rows_only=True
+    )
     return {
         "client": client,
         "threads": threads,
