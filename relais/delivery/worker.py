@@ -32,9 +32,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F, Q, QuerySet
-from django.db.models.query import get_related_populators
 from django.utils import timezone
 
+from relais.core.queries import PreparedInstances
 from relais.delivery.backends import BackendPool
 from relais.delivery.backends.base import DeliveryError, SendResult, temporary
 from relais.delivery.content import ContentCache, build_copy
@@ -296,42 +296,7 @@ def _claim_chosen(chosen_sql: str, chosen_params: tuple[Any, ...]) -> tuple[str,
 # What the content of a copy needs (content.build_copy), loaded with the claimed rows.
 _CONTENT = ("message__permanence", "message__client", "message__author", "message__contact")
 _CLAIM_MARK = "relais-claim-to-load"
-_loaders: weakref.WeakKeyDictionary[Any, _PreparedQuery] = weakref.WeakKeyDictionary()
-
-
-class _PreparedQuery:
-    """A model query compiled once and run again with one parameter changed. Django compiles a
-    query's SQL each time it runs it; for the load of a claimed chunk with its content (five
-    tables joined), compiling cost more than running it."""
-
-    def __init__(self, queryset: QuerySet[Any], mark: object) -> None:
-        self.compiler = queryset.query.get_compiler(connection=connection)
-        self.sql, params = self.compiler.as_sql()
-        self.params = list(params)
-        self.slot = self.params.index(mark)
-        select, klass_info = self.compiler.select, self.compiler.klass_info
-        assert klass_info is not None
-        self.model = klass_info["model"]
-        fields = klass_info["select_fields"]
-        self.start, self.end = fields[0], fields[-1] + 1
-        self.init_list = [f[0].target.attname for f in select[self.start : self.end]]
-        # What ModelIterable does with a compiled query (Django 5.2; its signature changes in
-        # 6.0, which the delivery tests would show at once).
-        self.populators = get_related_populators(klass_info, select, connection.alias)  # type: ignore[call-arg]
-
-    def run(self, value: object) -> list[Any]:
-        params = list(self.params)
-        params[self.slot] = value
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
-        objects = []
-        for row in self.compiler.results_iter([rows]):
-            obj = self.model.from_db(connection.alias, self.init_list, row[self.start : self.end])
-            for populator in self.populators:
-                populator.populate(row, obj)
-            objects.append(obj)
-        return objects
+_loaders: weakref.WeakKeyDictionary[Any, PreparedInstances] = weakref.WeakKeyDictionary()
 
 
 def _claimed_rows(claim: str) -> list[Delivery]:
@@ -345,7 +310,7 @@ def _claimed_rows(claim: str) -> list[Delivery]:
             .select_related(*_CONTENT)
             .order_by("next_attempt_at", "created_at")
         )
-        loader = _loaders[wrapper] = _PreparedQuery(queryset, _CLAIM_MARK)
+        loader = _loaders[wrapper] = PreparedInstances(queryset, _CLAIM_MARK)
     rows: list[Delivery] = loader.run(claim)
     # The copy recipient matters for the « Joindre » report only: loaded for those, at once.
     wanted = {d.recipient_id for d in rows if d.recipient_id and d.message.attach}
