@@ -96,22 +96,13 @@ def add_database_arguments(parser: argparse.ArgumentParser) -> None:
 def ensure_database(url: str, *, reset: bool = False) -> None:
     """Creates the PostgreSQL database named by url if missing (drops it first on reset)."""
     import dj_database_url
-    import psycopg
     from psycopg import sql
 
     cfg = dj_database_url.parse(url)
     if "postgresql" not in cfg["ENGINE"]:
         raise SystemExit(f"The benchmarks need PostgreSQL; DATABASE_URL is {url!r}.")
     name = cfg["NAME"]
-    admin = psycopg.connect(
-        host=cfg.get("HOST") or "127.0.0.1",
-        port=cfg.get("PORT") or 5432,
-        user=cfg.get("USER") or "postgres",
-        password=cfg.get("PASSWORD") or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    with admin:
+    with _admin(cfg) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists and reset:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -121,19 +112,25 @@ def ensure_database(url: str, *, reset: bool = False) -> None:
             print(f"Created database {name}.")
 
 
-def database_exists(url: str) -> bool:
-    import dj_database_url
+def _admin(cfg: Any) -> Any:
+    """An autocommit connection to the server's `postgres` database, to create or drop one."""
     import psycopg
 
-    cfg = dj_database_url.parse(url)
-    with psycopg.connect(
+    return psycopg.connect(
         host=cfg.get("HOST") or "127.0.0.1",
         port=cfg.get("PORT") or 5432,
         user=cfg.get("USER") or "postgres",
         password=cfg.get("PASSWORD") or None,
         dbname="postgres",
         autocommit=True,
-    ) as admin:
+    )
+
+
+def database_exists(url: str) -> bool:
+    import dj_database_url
+
+    cfg = dj_database_url.parse(url)
+    with _admin(cfg) as admin:
         found = admin.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]
         ).fetchone()

@@ -44,6 +44,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import pct  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/relais_bench_1m"
 SLUG = "bench"
 PASSWORD = "relais-bench"
@@ -81,15 +86,6 @@ SERVER_ROUTES = [
     ("POST", re.compile(r"^/connexion/"), "login: POST"),
     ("GET", re.compile(r"^/$"), "login: home"),
 ]
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-th percentile (nearest rank) of values; nan when empty."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def parse_duration(text: str) -> int:

@@ -219,25 +219,7 @@ class Operator(HttpUser):
     def _get(
         self, path: str, name: str, *, htmx: bool = False, target: str = ""
     ) -> tuple[bool, str]:
-        headers = {"Referer": self.origin + (self.page or "/")}
-        if htmx:
-            headers.update({"HX-Request": "true", "HX-Current-URL": self.origin + self.page})
-            if target:
-                headers["HX-Target"] = target
-        with self.client.get(
-            path,
-            name=name,
-            headers=headers,
-            allow_redirects=False,
-            timeout=TIMEOUT,
-            catch_response=True,
-        ) as response:
-            self._keep_cookies()
-            if response.status_code != 200:
-                response.failure(f"HTTP {response.status_code}")
-                return False, ""
-            response.success()
-            return True, response.text
+        return self._request("GET", path, name, htmx=htmx, target=target)
 
     def _post(
         self,
@@ -250,18 +232,37 @@ class Operator(HttpUser):
         expect: int = 200,
         check: Any = None,
     ) -> bool:
-        headers = {"Origin": self.origin, "Referer": self.origin + (self.page or "/")}
+        ok, _ = self._request(
+            "POST", path, name, data=data, htmx=htmx, target=target, expect=expect, check=check
+        )
+        return ok
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        *,
+        data: list[tuple[str, str]] | None = None,
+        htmx: bool,
+        target: str,
+        expect: int = 200,
+        check: Any = None,
+    ) -> tuple[bool, str]:
+        """One request as the browser makes it from the current page: its Referer, and for a
+        POST the Origin (Django's CSRF check over HTTPS); htmx's headers (with the CSRF token
+        for a POST). A failure is any status but `expect`, or `check` saying no."""
+        headers = {"Referer": self.origin + (self.page or "/")}
+        if method == "POST":
+            headers["Origin"] = self.origin
         if htmx:
-            headers.update(
-                {
-                    "HX-Request": "true",
-                    "HX-Current-URL": self.origin + self.page,
-                    "X-CSRFToken": self.csrf,
-                }
-            )
+            headers.update({"HX-Request": "true", "HX-Current-URL": self.origin + self.page})
+            if method == "POST":
+                headers["X-CSRFToken"] = self.csrf
             if target:
                 headers["HX-Target"] = target
-        with self.client.post(
+        with self.client.request(
+            method,
             path,
             name=name,
             data=data,
@@ -273,12 +274,12 @@ class Operator(HttpUser):
             self._keep_cookies()
             if response.status_code != expect:
                 response.failure(f"HTTP {response.status_code}")
-                return False
+                return False, ""
             if check is not None and not check(response):
                 response.failure("unexpected answer")
-                return False
+                return False, ""
             response.success()
-            return True
+            return True, response.text
 
     def _keep_cookies(self) -> None:
         """The application's cookies are Secure (the browser sees the site over HTTPS, through

@@ -8,7 +8,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from bench.common import children, free_port
 from tests.delivery.conftest import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,12 +26,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_it_refuses_to_start_with_debug_on() -> None:
     with override_settings(DEBUG=True), pytest.raises(CommandError, match="DEBUG=0"):
         call_command("relais_serve")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def get(port: int, path: str, **headers: str) -> http.client.HTTPResponse:
@@ -49,19 +43,6 @@ def body(port: int, path: str, **headers: str) -> str:
     text = conn.getresponse().read().decode()
     conn.close()
     return text
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 @pytest.mark.django_db(transaction=True)
@@ -121,7 +102,7 @@ def test_it_serves_the_pages_and_static_files_behind_the_tls_proxy(tmp_path: Pat
         assert "max-age=315360000" in (asset.getheader("Cache-Control") or "")
         # gunicorn's workers and a delivery worker run under the launch.
         names = []
-        for pid in children_of(serve.pid):
+        for pid in children(serve.pid):
             names.append(Path(f"/proc/{pid}/cmdline").read_bytes())
         assert any(b"gunicorn" in n for n in names)
         assert any(b"relais_worker" in n for n in names)
