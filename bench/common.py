@@ -188,11 +188,12 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     return total
 
 
-def rss_kb(pid: int) -> int:
-    """VmRSS of a process, in kB (0 when it is gone)."""
+def rss_kb(pid: int, field: str = "VmRSS") -> int:
+    """A memory figure of /proc/<pid>/status, in kB: VmRSS (resident), RssAnon (private)…;
+    0 when the process is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     except OSError:
         pass

@@ -65,16 +65,6 @@ SINK_DOMAIN = "memoire.bench.example"
 LOG = Path(tempfile.gettempdir()) / "relais-memory-bench-launch.log"
 
 
-def rss_anon_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -102,7 +92,7 @@ class Snapshot:
 
 
 def snapshot(label: str, pid: int, count: int) -> Snapshot:
-    return Snapshot(label, rss_kb(pid), rss_anon_kb(pid), cpu_seconds([pid]), count)
+    return Snapshot(label, rss_kb(pid), rss_kb(pid, "RssAnon"), cpu_seconds([pid]), count)
 
 
 class Launch:
