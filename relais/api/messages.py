@@ -32,8 +32,10 @@ from relais.api.schemas import (
 )
 from relais.clients.selectors import access_client_by_id
 from relais.core.errors import ValidationFailed
+from relais.messaging import rules
 from relais.messaging.models import Message
 from relais.messaging.selectors import (
+    ThreadDetail,
     access_message_by_id,
     client_remarks,
     day_task_counts,
@@ -97,8 +99,8 @@ def _thread_page(
     return {"items": [message_out(m) for m in rows[:size]], "next": _next(rows, size)}
 
 
-def _detail(user: User, message: Message) -> dict[str, Any]:
-    detail = thread_detail(user=user, message=message)
+def _detail(user: User, message: Message, sent: ThreadDetail | None = None) -> dict[str, Any]:
+    detail = thread_detail(user=user, message=message, sent=sent)
     return message_detail_out(message, detail, unread=user.id not in detail["reads"])
 
 
@@ -160,15 +162,15 @@ def client_messages_send(
     fields = payload.dict(exclude={"attach"})
     attach = payload.attach.dict(by_alias=True) if payload.attach is not None else None
     data = SendInput(**fields, attach=attach)
-    message, created = message_send(
+    sent = message_send(
         author=user,
         client=client_for_send(user, client_id, data),
         data=data,
         idempotency_key=idempotency_key or "",
     )
-    if not created:
+    if not sent.created:
         response["Idempotent-Replayed"] = "true"
-    return Status(201 if created else 200, _detail(user, message))
+    return Status(201 if sent.created else 200, _detail(user, sent.message, sent.detail))
 
 
 # --- one thread ------------------------------------------------------------------------------
@@ -312,7 +314,7 @@ def templates_list(
     target = access_client_by_id(user, client or user.client_id)
     templates = template_list_for_client(client=target)
     items = [template_out(t) for t in templates]
-    if not user.is_staff_user:
+    if not rules.sees_staff_aids(user):
         # A consigne is a note for the permanence's operators, never shown to a client.
         for item in items:
             item["consigne"] = ""

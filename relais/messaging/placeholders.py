@@ -1,8 +1,8 @@
 """Placeholders of message templates: {client}, {contact}, {date}, {operateur}.
 
-A template is checked when it is saved (an unknown placeholder is refused) and filled when
-the composer applies it. The composer's script fills the same way (relais.js, "templates"):
-keep the two in step.
+A template is checked when it is saved (an unknown placeholder is refused) and filled by
+placeholders_apply, the one function that fills them: the send path uses it for what the
+composer could not fill yet.
 """
 
 from __future__ import annotations
@@ -81,3 +81,22 @@ def placeholders_fill(text: str, values: Mapping[str, str]) -> str:
         return values[key] if key in values else match.group(0)
 
     return TOKEN.sub(replace, text or "")
+
+
+def placeholders_apply(
+    text: str,
+    *,
+    client_name: str,
+    operator_first_name: str,
+    contact_name: str | None = None,
+    today: dt.date | None = None,
+) -> str:
+    """text with its placeholders filled for this client, operator and contact (today's date
+    unless given). Without a contact (None), {contact} stays for when one is chosen."""
+    values = placeholder_values(
+        client_name=client_name,
+        operator_first_name=operator_first_name,
+        contact_name=contact_name,
+        today=today,
+    )
+    return placeholders_fill(text, values)

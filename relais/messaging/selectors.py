@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import (
     Count,
@@ -26,6 +26,8 @@ from django.db.models.functions import Coalesce
 from relais.clients.models import Client, ClientShare
 from relais.core.errors import NotFound, PermissionDenied
 from relais.core.queries import Prepared, first_or_none
+from relais.core.text import fold
+from relais.delivery.selectors import deliveries_for_message
 from relais.messaging.models import (
     Banner,
     HistoryEvent,
@@ -39,6 +41,29 @@ from relais.messaging.models import (
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import parse_id
 from relais.tenancy.models import User
+
+# A thread's rows beside its message, what the thread page and the API show: "replies",
+# "history", "recipients" (lists of rows), "reads" ({user id: read at}), "deliveries".
+ThreadDetail = dict[str, Any]
+
+
+def cc_eligibility_filter(client: Client) -> Q:
+    """Users who may receive a copy of this client's messages."""
+    return cc_eligibility_rule(
+        permanence_id=client.permanence_id, client_id=client.id, company_id=client.company_id
+    )
+
+
+def cc_eligibility_rule(*, permanence_id: Any, client_id: Any, company_id: Any) -> Q:
+    """Users who may receive a copy of a client's messages: the permanence's staff, users the
+    client shares its messages with, and client users of the same company. company_id may be
+    an expression (an OuterRef to the client row: NULL then matches nobody)."""
+    # Exists rather than a join: one row per user, no DISTINCT needed.
+    shares = ClientShare.objects.filter(user_id=OuterRef("pk"), client_id=client_id)
+    condition: Any = Q(kind=User.STAFF) | Exists(shares)
+    if company_id is not None:
+        condition |= Q(kind=User.CLIENT, client__company_id=company_id)
+    return cast(Q, Q(permanence_id=permanence_id) & condition)
 
 
 def visibility_filter(user: User) -> Q:
@@ -173,31 +198,27 @@ def filter_kind(qs: QuerySet[Message], kind: str | None) -> QuerySet[Message]:
     raise NotFound(f"Type de message inconnu : {kind}.")
 
 
-def thread_detail(*, user: User, message: Message) -> dict[str, Any]:
+def thread_detail(
+    *, user: User, message: Message, sent: ThreadDetail | None = None
+) -> ThreadDetail:
     """Replies, history, copy recipients and deliveries of a thread, in a fixed few queries.
 
-    A message fresh from message_send carries what the send wrote: that is the answer, with
-    no query (the send's response is on the hot path)."""
-    from relais.messaging.services import SENT_DETAIL
-
-    fresh: dict[str, Any] | None = message.__dict__.pop(SENT_DETAIL, None)
-    if fresh is not None:
-        return fresh
+    `sent`: what message_send just wrote (SendResult.detail) is the answer, with no query
+    (the send's response is on the hot path)."""
+    if sent is not None:
+        return sent
     replies = list(Reply.objects.filter(message=message).select_related("author"))
     history = list(HistoryEvent.objects.filter(message=message).select_related("actor"))
     recipients = list(
         Recipient.objects.filter(message=message).select_related("user").order_by("id")
     )
     reads = dict(ReadState.objects.filter(message=message).values_list("user_id", "read_at"))
-    from relais.delivery.selectors import deliveries_for_message
-
-    deliveries = deliveries_for_message(message_id=message.pk)
     return {
         "replies": replies,
         "history": history,
         "recipients": recipients,
         "reads": reads,
-        "deliveries": deliveries,
+        "deliveries": deliveries_for_message(message_id=message.pk),
     }
 
 
@@ -340,9 +361,6 @@ def recipient_candidates(
 ) -> list[User]:
     """Who can be added in copy: the permanence's staff, client users of the same company,
     and users the client shares its messages with."""
-    from relais.core.text import fold
-    from relais.messaging.services import cc_eligibility_filter
-
     qs = User.objects.filter(cc_eligibility_filter(client), is_active=True).select_related(
         "client", "role"
     )

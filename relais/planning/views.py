@@ -30,6 +30,7 @@ from relais.exports.reports import (
     report_build,
     report_pdf,
 )
+from relais.messaging import rules
 from relais.messaging.attachments import KINDS as ATTACH_KINDS
 from relais.messaging.attachments import clean_attach
 from relais.messaging.selectors import access_message_by_id
@@ -87,7 +88,7 @@ def head_context(user: User, client: Client) -> dict[str, Any]:
         "client": client,
         "nav": "clients",
         "link_name": True,
-        "can_write": user.is_client_user or user.has_right(perms.MESSAGES_ADD),
+        "can_write": rules.may_write_messages(user),
         "can_edit": user.has_right(perms.CLIENTS_EDIT),
         "can_settings": user.has_right(perms.CLIENTS_SETTINGS),
     }

@@ -12,8 +12,8 @@ from django.test import Client as HttpClient
 
 from relais.clients.models import Contact
 from relais.delivery.models import Delivery
-from relais.messaging import services
 from relais.messaging.models import HistoryEvent, Message, ReadState, Recipient
+from relais.messaging.services import send as services
 from relais.tenancy.models import ApiToken
 from tests import factories as f
 from tests.api.conftest import call, send_body

@@ -14,6 +14,7 @@ from relais.clients.models import Client
 from relais.clients.selectors import access_client_by_id, client_list, contact_list
 from relais.clients.services import client_update_coordinates, client_update_message_settings
 from relais.core.errors import ValidationFailed
+from relais.messaging import rules
 from relais.messaging.selectors import (
     CLIENT_THREADS_SHOWN,
     message_list_for_client,
@@ -66,7 +67,7 @@ def client_file_context(request: HttpRequest, client: Client) -> dict[str, Any]:
             "nav": "clients",
             "contacts": contact_list(client=client, limit=CONTACTS_SHOWN + 1),
             "contacts_limit": CONTACTS_SHOWN,
-            "can_write": user.is_client_user or user.has_right(perms.MESSAGES_ADD),
+            "can_write": rules.may_write_messages(user),
             "can_add_contact": user.is_client_user or user.has_right(perms.CONTACTS_ADD),
             "can_edit": user.has_right(perms.CLIENTS_EDIT),
             "can_settings": user.has_right(perms.CLIENTS_SETTINGS),

@@ -16,11 +16,11 @@ from django_htmx.http import trigger_client_event
 from relais.clients.models import Client
 from relais.clients.selectors import access_client_by_id, instruction_list
 from relais.core.errors import PermissionDenied, ValidationFailed
+from relais.messaging import rules
 from relais.messaging.attachments import KINDS as ATTACH_KINDS
 from relais.messaging.placeholders import placeholder_values, placeholders_fill
 from relais.messaging.selectors import phrase_list, recipient_candidates, template_list_for_client
 from relais.messaging.services import SendInput, client_for_send, message_send
-from relais.tenancy import permissions as perms
 from relais.tenancy.access import require_staff
 from relais.tenancy.models import User
 from relais.ui.decorators import current_user, is_htmx, page
@@ -39,7 +39,7 @@ FLAGS = (
 
 
 def _require_can_write(user: User) -> None:
-    if user.is_staff_user and not user.has_right(perms.MESSAGES_ADD):
+    if not rules.may_write_messages(user):
         raise PermissionDenied()
 
 
@@ -66,7 +66,7 @@ def composer_context(
     user = current_user(request)
     # Templates (and their consignes), instructions and phrases are staff aids: a client
     # user's composer has none of them.
-    staff = user.is_staff_user
+    staff = rules.sees_staff_aids(user)
     if templates is None:
         templates = template_list_for_client(client=client) if staff else []
     consigne = ""
@@ -128,7 +128,7 @@ def composer_open(request: HttpRequest, client_id: str) -> HttpResponse:
     user = current_user(request)
     client = access_client_by_id(user, client_id)
     _require_can_write(user)
-    templates = template_list_for_client(client=client) if user.is_staff_user else []
+    templates = template_list_for_client(client=client) if rules.sees_staff_aids(user) else []
     values = _initial_values(client, templates, user)
     context = composer_context(request, client, values, templates=templates)
     if is_htmx(request):
@@ -193,16 +193,13 @@ def message_send_view(request: HttpRequest, client_id: str) -> HttpResponse:
     user = current_user(request)
     values = _posted_values(request)
     data = _send_input(values)
-    client = client_for_send(user, client_id, data)
+    target = client_for_send(user, client_id, data)
     try:
-        message, _created = message_send(
-            author=user,
-            client=client,
-            data=data,
-            idempotency_key=values["idempotency_key"],
-        )
+        message = message_send(
+            author=user, client=target, data=data, idempotency_key=values["idempotency_key"]
+        ).message
     except ValidationFailed as exc:
-        context = composer_context(request, client, values, exc.errors)
+        context = composer_context(request, target.client, values, exc.errors)
         context["error_summary"] = _("Le message n'est pas parti : corrigez les champs signalés.")
         template = "ui/partials/composer.html" if is_htmx(request) else "ui/composer_page.html"
         return render(request, template, context, status=422)

@@ -10,10 +10,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
 from relais.core.errors import ValidationFailed
+from relais.messaging import rules
 from relais.messaging.models import Message
 from relais.messaging.selectors import access_message_by_id, thread_detail, thread_version
 from relais.messaging.services import message_mark_read, message_mark_unread, reply_post, task_set
-from relais.tenancy import permissions as perms
 from relais.ui.decorators import current_user, is_htmx, page
 
 
@@ -23,12 +23,8 @@ def thread_context(request: HttpRequest, message: Message, **extra: Any) -> dict
         "message": message,
         "client": message.client,
         "thread_version": thread_version(message=message),
-        "can_act": user.is_client_user or user.has_right(perms.MESSAGES_ADD),
-        "can_task": (
-            user.has_right(perms.MESSAGES_ADD)
-            if user.is_staff_user
-            else message.client_id == user.client_id
-        ),
+        "can_act": rules.may_write_messages(user),
+        "can_task": rules.may_change_task(user, client_id=message.client_id),
         "reply_body": "",
         "reply_errors": {},
         "task_errors": {},
