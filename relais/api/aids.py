@@ -21,6 +21,7 @@ from relais.api.schemas import (
     TemplateOut,
     Text,
     client_detail_out,
+    local,
     template_out,
 )
 from relais.clients.models import Instruction
@@ -339,8 +340,6 @@ class BannerPage(Schema):
 
 
 def banner_out(banner: Banner) -> dict[str, Any]:
-    from relais.api.schemas import local
-
     return {
         "id": str(banner.id),
         "text": banner.text,

@@ -11,6 +11,7 @@ from relais.core.errors import NotFound, ValidationFailed
 from relais.core.phones import normalize_phone
 from relais.core.validation import Errors, clean_email, clean_text
 from relais.messaging.models import MessageTemplate
+from relais.messaging.services.aids import template_usable_for
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import parse_id, require_right, require_staff
 from relais.tenancy.models import User
@@ -145,8 +146,6 @@ def client_update_message_settings(
 
 def _default_template(client: Client, value: Any) -> MessageTemplate | None:
     """The template a client's composer opens with: one usable for that client."""
-    from relais.messaging.templates_service import template_usable_for
-
     if value in (None, ""):
         return None
     template = None

@@ -21,6 +21,12 @@ def first_or_none(qs: QuerySet[M]) -> M | None:
     return next(iter(qs.order_by()[:1]), None)
 
 
+def capped_count_sql(qs: QuerySet[Any], cap: int) -> tuple[str, tuple[Any, ...]]:
+    """SQL and parameters of COUNT(*) over qs's first `cap` rows: a count that stops there."""
+    sql, params = qs.order_by().values("pk")[:cap].query.sql_with_params()
+    return f"SELECT COUNT(*) FROM ({sql}) capped", tuple(params)
+
+
 def loaded(obj: M) -> M:
     """Marks an instance built from a row read another way (a Prepared query, JSON) as coming
     from the database: saving it updates, its lazy relations query the default database."""

@@ -5,34 +5,26 @@ Rendering is done once per message and channel and shared by the copies of one b
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
 
-from relais.core.phones import display_phone
 from relais.delivery.backends.base import Attachment, OutgoingCopy
 from relais.delivery.models import Delivery
 from relais.delivery.sms import sms_fit, sms_info
+from relais.exports.fax import render_message_pdf
+from relais.exports.reports import attachment_filename, copy_report, fax_pdf, report_pdf
+from relais.messaging.display import THREAD_PATH as THREAD_PATH  # the links, beside the callback's
+from relais.messaging.display import badges, contact_lines, local_time, message_context, thread_url
 from relais.messaging.models import Message
 
-# Paths of the pages a copy links to. Constants, not reverse(): a worker forked per job
-# (rqworker) would otherwise load the whole URLconf for every copy. The tests check them
-# against the URLconf (ui:thread, delivery:callback under "delivery/").
-THREAD_PATH = "/messages/{message_id}/"
+# The callback's path. A constant, not reverse(): a worker forked per job (rqworker) would
+# otherwise load the whole URLconf for every copy. The tests check it against the URLconf
+# (delivery:callback under "delivery/"), and THREAD_PATH (relais.messaging.display) too.
 CALLBACK_PATH = "/delivery/callback/{delivery_id}/{token}/"
-
-
-def thread_path(message_id: Any) -> str:
-    return THREAD_PATH.format(message_id=message_id)
-
-
-def thread_url(message_id: Any) -> str:
-    return f"{settings.SITE_URL}{thread_path(message_id)}"
 
 
 def callback_url(delivery: Delivery) -> str:
@@ -57,60 +49,6 @@ def message_id_domain() -> str:
 def email_message_id(delivery_id: Any) -> str:
     """Stable across retries: a receiver that already has it can drop a second copy."""
     return f"<{delivery_id}@{message_id_domain()}>"
-
-
-def badges(message: Message) -> list[tuple[str, str]]:
-    """(kind, words): a badge always says what it means."""
-    out: list[tuple[str, str]] = []
-    if message.is_urgent:
-        out.append(("urgent", "URGENT"))
-    if message.status == Message.STATUS_TODO:
-        if message.due_date:
-            out.append(("task", f"A faire le {message.due_date:%d/%m/%Y}"))
-        else:
-            out.append(("task", "Tâche à faire"))
-    elif message.status == Message.STATUS_DONE:
-        out.append(("done", "Tâche faite"))
-    if message.is_vad:
-        out.append(("vad", "VAD"))
-    if message.is_private:
-        out.append(("private", "Privé"))
-    return out
-
-
-def _local(value: dt.datetime) -> str:
-    local = timezone.localtime(value)
-    return f"{local:%d/%m/%Y} à {local:%H:%M}"
-
-
-def _contact_lines(message: Message) -> list[str]:
-    contact = message.contact
-    if contact is None:
-        return []
-    parts = [contact.name]
-    parts += [display_phone(p) for p in (contact.phone, contact.phone2) if p]
-    if contact.email:
-        parts.append(contact.email)
-    return parts
-
-
-def _context(message: Message, *, as_copy: bool) -> dict[str, Any]:
-    return {
-        "message": message,
-        "permanence": message.permanence,
-        "client": message.client,
-        "author": message.author,
-        "badges": badges(message),
-        "contact": message.contact,
-        "contact_phones": [
-            display_phone(p) for p in (message.contact.phone, message.contact.phone2) if p
-        ]
-        if message.contact
-        else [],
-        "written_at": _local(message.created_at),
-        "thread_url": thread_url(message.id),
-        "as_copy": as_copy,
-    }
 
 
 class ContentCache:
@@ -178,7 +116,7 @@ def email_subject(message: Message) -> str:
 
 
 def _email_parts(message: Message, *, as_copy: bool) -> tuple[str, str, str]:
-    context = _context(message, as_copy=as_copy)
+    context = message_context(message, as_copy=as_copy)
     text = render_to_string("delivery/email/message.txt", context)
     html = render_to_string("delivery/email/message.html", context)
     return email_subject(message), text, html
@@ -191,7 +129,7 @@ def sms_text(message: Message, *, as_copy: bool) -> str:
     if as_copy:
         head += f"pour {message.client.name}, "
     head += f"{first + ' - ' if first else ''}{message.subject}\n"
-    contact = _contact_lines(message)
+    contact = contact_lines(message)
     if contact:
         head += "De : " + " ".join(contact) + "\n"
     tail = f"\n{thread_url(message.id)}"
@@ -199,18 +137,14 @@ def sms_text(message: Message, *, as_copy: bool) -> str:
 
 
 def _fax_parts(message: Message) -> tuple[str, str, bytes]:
-    from relais.exports.pdf import render_message_pdf
-
     subject = f"Fax de {message.permanence.name} : {message.subject}"
     text = (
         f"{message.permanence.name} vous adresse par fax le message « {message.subject} » "
-        f"pris pour {message.client.name} le {_local(message.created_at)}."
+        f"pris pour {message.client.name} le {local_time(message.created_at)}."
     )
     if message.attach:
         # The « Joindre » PDF follows the message in the same document, by the same renderer
         # as the e-mail's, as the client sees it (the fax goes to the client's number).
-        from relais.exports.reports import copy_report, fax_pdf
-
         return subject, text, fax_pdf(message, copy_report(message, None))
     return subject, text, render_message_pdf(message)
 
@@ -219,8 +153,6 @@ def _report_attachments(delivery: Delivery, cache: ContentCache) -> list[Attachm
     """The « Joindre » PDF of an e-mail copy, built for its reader (relais.exports.reports):
     the client, or what both the client and the copy recipient may see. Copies whose readers
     see the same things share one rendering."""
-    from relais.exports.reports import attachment_filename, copy_report, report_pdf
-
     message = delivery.message
     report = cache.get(
         (message.id, "report", delivery.recipient_id),
@@ -231,7 +163,3 @@ def _report_attachments(delivery: Delivery, cache: ContentCache) -> list[Attachm
     pdf = cache.get(("report-pdf", message.id, report.fingerprint), lambda: report_pdf(report))
     name = attachment_filename(message.client.name, report.kind, report.start, report.end)
     return [Attachment(name, pdf, "application/pdf")]
-
-
-def fax_context(message: Message) -> dict[str, Any]:
-    return _context(message, as_copy=False)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from relais.core.errors import NotFound
 from relais.delivery.models import Delivery
+from relais.delivery.tasks import send_deliveries
 from relais.messaging.models import HistoryEvent
 from relais.tenancy.access import parse_id
 
@@ -69,8 +70,6 @@ def deliveries_enqueue_on_commit(ids: Sequence[uuid.UUID]) -> None:
     """Wakes a worker once the message is committed; ids only. The row stays the truth."""
     if not ids:
         return
-    from relais.delivery.tasks import send_deliveries
-
     id_strings = [str(i) for i in ids]
     task = send_deliveries.using(queue_name=settings.RELAIS_DELIVERY_QUEUE)
     transaction.on_commit(lambda: task.enqueue(id_strings))

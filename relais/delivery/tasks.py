@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from relais.delivery.worker import deliver_ids
+
 
 @task()
 def send_deliveries(delivery_ids: list[str]) -> int:
-    from relais.delivery.worker import deliver_ids
-
     return deliver_ids(delivery_ids)

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from multiprocessing.connection import Connection
 
-    from relais.messaging.models import Message
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +49,6 @@ def html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     return bytes(HTML(string=html).write_pdf())
-
-
-def render_message_pdf(message: Message) -> bytes:
-    """One message as a printable page: the fax copy."""
-    from relais.delivery.content import fax_context
-
-    return html_to_pdf(render_to_string("delivery/fax.html", fax_context(message)))
 
 
 # --- printed documents ---------------------------------------------------------------------------
@@ -198,6 +190,7 @@ class PartFailed(Exception):
 
 
 def _render_counted(html: str) -> tuple[int, bytes]:
+    # Imported here, as in html_to_pdf: WeasyPrint loads only where a PDF is made.
     from weasyprint import HTML
 
     document = HTML(string=html).render()
@@ -234,6 +227,7 @@ def _receive(conn: Connection, what: str, deadline: float) -> tuple[Any, ...]:
 
 
 def _render_in_parts(doc: Printable, pieces: list[list[Block]]) -> bytes:
+    # Imported here: only a long document forks processes to render its parts.
     import multiprocessing
 
     htmls = [document_html(doc, piece, footer=False) for piece in pieces]
@@ -278,6 +272,7 @@ def _stop(helpers: list[tuple[Any, Connection]]) -> None:
 
 def join_pdfs(bodies: list[bytes], sheets: list[bytes]) -> bytes:
     """The bodies' pages in order, each with the matching sheet page laid over it."""
+    # Imported here: pypdf is needed only when a document was rendered in parts.
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
@@ -344,6 +339,7 @@ def _copy_outline(
 ) -> None:
     """reader's outline items (a nested list: sub-items follow their item) into writer's, under
     parent, their pages shifted by first_page; the top ones noted in record."""
+    # Imported here, as in join_pdfs.
     from pypdf.generic import Fit, NullObject
 
     last = None

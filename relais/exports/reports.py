@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
@@ -38,10 +38,11 @@ from django.utils.text import slugify
 
 from relais.clients.models import Client
 from relais.core.phones import display_phone
+from relais.exports.fax import fax_context
 from relais.exports.pdf import Block, Printable, render_pdf
 from relais.messaging.attachments import KINDS, clean_attach
 from relais.messaging.models import Message, ReadState, Reply
-from relais.messaging.selectors import visibility_filter
+from relais.messaging.visibility import visibility_filter
 from relais.planning.formats import (
     date_fr,
     day_title,
@@ -382,16 +383,17 @@ def _fill_planning(report: Report, client: Client) -> None:
     report.counts = {"appointments": count}
 
 
-def _fill_activity(
-    report: Report,
+def _activity_rows(
     client: Client,
     *,
     reader: Reader,
+    report: Report,
     staff_only: bool,
     unread_only: bool,
     as_of: dt.datetime | None,
     exclude_message_id: Any,
-) -> None:
+) -> tuple[QuerySet[Message], QuerySet[Reply], QuerySet[Movement]]:
+    """The messages, replies and movements of the report's period that the reader sees."""
     first, after = _bounds(report.start, report.end)
     threads = Message.objects.filter(reader.messages).filter(
         client_id=client.id, is_client_remark=False
@@ -420,11 +422,14 @@ def _fill_activity(
         messages = messages.filter(author__kind=User.STAFF)
         replies = replies.filter(author__kind=User.STAFF)
         movements = movements.filter(actor__kind=User.STAFF)
+    return messages, replies, movements
 
-    # Rows as dicts, not models: a busy month is a thousand of them.
-    phones = _Phones()
-    entries: list[tuple[dt.datetime, int, Entry]] = []
-    cap = MAX_LINES + 1
+
+_Entries = list[tuple[dt.datetime, int, Entry]]
+
+
+def _message_entries(messages: QuerySet[Message], phones: _Phones, cap: int) -> _Entries:
+    entries: _Entries = []
     message_rows = messages.order_by("created_at", "id").values(
         "id", "created_at", "subject", "body", "status", "due_date", "is_urgent", "is_vad",
         "is_private", "author__first_name", "author__last_name", "contact_id", "contact__name",
@@ -446,6 +451,11 @@ def _fill_activity(
             message["body"],
         )
         entries.append((message["created_at"], 0, entry))
+    return entries
+
+
+def _reply_entries(replies: QuerySet[Reply], cap: int) -> _Entries:
+    entries: _Entries = []
     reply_rows = replies.order_by("created_at", "id").values(
         "id", "created_at", "body", "author__first_name", "author__last_name", "message__subject"
     )
@@ -459,24 +469,55 @@ def _fill_activity(
             reply["body"],
         )
         entries.append((reply["created_at"], 1, entry))
-    if reader.planning:
-        kind_labels = dict(Movement.KINDS)
-        movement_rows = movements.order_by("at", "id").values(
-            "id", "at", "kind", "summary", "detail", "actor__first_name", "actor__last_name"
+    return entries
+
+
+def _movement_entries(movements: QuerySet[Movement], cap: int) -> _Entries:
+    entries: _Entries = []
+    kind_labels = dict(Movement.KINDS)
+    movement_rows = movements.order_by("at", "id").values(
+        "id", "at", "kind", "summary", "detail", "actor__first_name", "actor__last_name"
+    )
+    for movement in movement_rows[:cap]:
+        entry = _entry(
+            f"v{movement['id']}",
+            movement["at"],
+            "movement",
+            [
+                kind_labels.get(movement["kind"], movement["kind"]),
+                _name(movement["actor__first_name"], movement["actor__last_name"]),
+            ],
+            movement["summary"],
+            movement["detail"],
         )
-        for movement in movement_rows[:cap]:
-            entry = _entry(
-                f"v{movement['id']}",
-                movement["at"],
-                "movement",
-                [
-                    kind_labels.get(movement["kind"], movement["kind"]),
-                    _name(movement["actor__first_name"], movement["actor__last_name"]),
-                ],
-                movement["summary"],
-                movement["detail"],
-            )
-            entries.append((movement["at"], 2, entry))
+        entries.append((movement["at"], 2, entry))
+    return entries
+
+
+def _fill_activity(
+    report: Report,
+    client: Client,
+    *,
+    reader: Reader,
+    staff_only: bool,
+    unread_only: bool,
+    as_of: dt.datetime | None,
+    exclude_message_id: Any,
+) -> None:
+    messages, replies, movements = _activity_rows(
+        client,
+        reader=reader,
+        report=report,
+        staff_only=staff_only,
+        unread_only=unread_only,
+        as_of=as_of,
+        exclude_message_id=exclude_message_id,
+    )
+    # Rows as dicts, not models: a busy month is a thousand of them.
+    cap = MAX_LINES + 1
+    entries = _message_entries(messages, _Phones(), cap) + _reply_entries(replies, cap)
+    if reader.planning:
+        entries += _movement_entries(movements, cap)
     entries.sort(key=lambda item: (item[0], item[1]))
     report.truncated = len(entries) > MAX_LINES
     del entries[MAX_LINES:]
@@ -624,8 +665,6 @@ def message_attachment(*, message: Message, reader: Reader) -> tuple[str, bytes]
 def fax_printable(message: Message, report: Report | None) -> Printable:
     """The fax copy: the message's page, then its attachment, in one document with one page
     count (the same renderer and layout as the e-mail's PDF)."""
-    from relais.delivery.content import fax_context
-
     context = fax_context(message) | {"report": report}
     # The message weighs a page: a long attachment after it is rendered in parts all the same.
     blocks = [Block(html=render_to_string("exports/_fax_message.html", context), weight=40)]

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from django.db.models import (
     Count,
@@ -22,12 +22,14 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from relais.clients.models import Client, ClientShare
+from relais.clients.models import Client
 from relais.core.errors import NotFound, PermissionDenied
-from relais.core.queries import Prepared, first_or_none
+from relais.core.queries import Prepared, capped_count_sql, first_or_none
 from relais.core.text import fold
-from relais.delivery.selectors import deliveries_for_message
+from relais.delivery.selectors import deliveries_for_message, failed_deliveries
+from relais.messaging import urgent
 from relais.messaging.models import (
     Banner,
     HistoryEvent,
@@ -38,64 +40,19 @@ from relais.messaging.models import (
     Recipient,
     Reply,
 )
+from relais.messaging.visibility import (
+    URGENT_OPEN,
+    cc_eligibility_filter,
+    staff_visibility,
+    visibility_filter,
+)
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import parse_id
-from relais.tenancy.models import User
+from relais.tenancy.models import Permanence, User
 
 # A thread's rows beside its message, what the thread page and the API show: "replies",
 # "history", "recipients" (lists of rows), "reads" ({user id: read at}), "deliveries".
 ThreadDetail = dict[str, Any]
-
-
-def cc_eligibility_filter(client: Client) -> Q:
-    """Users who may receive a copy of this client's messages."""
-    return cc_eligibility_rule(
-        permanence_id=client.permanence_id, client_id=client.id, company_id=client.company_id
-    )
-
-
-def cc_eligibility_rule(*, permanence_id: Any, client_id: Any, company_id: Any) -> Q:
-    """Users who may receive a copy of a client's messages: the permanence's staff, users the
-    client shares its messages with, and client users of the same company. company_id may be
-    an expression (an OuterRef to the client row: NULL then matches nobody)."""
-    # Exists rather than a join: one row per user, no DISTINCT needed.
-    shares = ClientShare.objects.filter(user_id=OuterRef("pk"), client_id=client_id)
-    condition: Any = Q(kind=User.STAFF) | Exists(shares)
-    if company_id is not None:
-        condition |= Q(kind=User.CLIENT, client__company_id=company_id)
-    return cast(Q, Q(permanence_id=permanence_id) & condition)
-
-
-def visibility_filter(user: User) -> Q:
-    """The messages a user may see, as one condition.
-
-    Staff with the reading right: every message of the permanence, private ones included;
-    client remarks only with the remarks right. A client user: its own client's messages
-    (private ones too: the client is their recipient), minus other people's remarks; plus
-    the non-private messages of clients that share with it and those it received in copy.
-    """
-    base = Q(permanence_id=user.permanence_id)
-    if user.is_staff_user:
-        if not user.has_right(perms.MESSAGES_READ):
-            return Q(pk__in=[])
-        return staff_visibility(user.permanence_id, user.has_right(perms.MESSAGES_REMARKS))
-    own = Q(client_id=user.client_id) & (Q(is_client_remark=False) | Q(author_id=user.id))
-    shared = Q(is_private=False, is_client_remark=False) & (
-        Exists(ClientShare.objects.filter(client_id=OuterRef("client_id"), user_id=user.id))
-        | Exists(Recipient.objects.filter(message_id=OuterRef("pk"), user_id=user.id))
-    )
-    return base & (own | shared)
-
-
-# What « Urgent » lists and counts: urgent messages not done (a done task has been dealt with).
-URGENT_OPEN = Q(is_urgent=True, status__in=[Message.STATUS_NORMAL, Message.STATUS_TODO])
-
-
-def staff_visibility(permanence_id: Any, sees_remarks: bool) -> Q:
-    """What staff with the reading right see: every message of the permanence, client remarks
-    only with the remarks right."""
-    base = Q(permanence_id=permanence_id)
-    return base if sees_remarks else base & Q(is_client_remark=False)
 
 
 def visible_messages(user: User) -> QuerySet[Message]:
@@ -238,8 +195,7 @@ def _count(qs: QuerySet[Any]) -> RawSQL:
 
 def count_sql(qs: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
     """_count's SQL and parameters."""
-    sql, params = qs.order_by().values("pk")[:MENU_COUNT_CAP].query.sql_with_params()
-    return f"SELECT COUNT(*) FROM ({sql}) capped", tuple(params)
+    return capped_count_sql(qs, MENU_COUNT_CAP)
 
 
 # A failed copy stays flagged to its sender for a week.
@@ -258,8 +214,6 @@ def _menu_counts_query(
     """One SELECT of scalar subqueries anchored on the user's permanence row: each count reads
     its own partial index (open tasks, open urgent messages, remarks) instead of one pass over
     every message of the permanence."""
-    from relais.tenancy.models import Permanence
-
     unread = ~Exists(ReadState.objects.filter(message_id=OuterRef("pk"), user_id=user_id))
     todo = visible.filter(status=Message.STATUS_TODO)
     counts: dict[str, Any] = {"todo": _count(todo)}
@@ -272,8 +226,6 @@ def _menu_counts_query(
     if "remarks" in keys:
         counts["remarks"] = _count(visible.filter(is_client_remark=True).filter(unread))
     if failed_since is not None:
-        from relais.delivery.selectors import failed_deliveries
-
         failed = failed_deliveries(
             permanence_id=permanence_id, author_id=user_id, since_at=failed_since
         )
@@ -292,8 +244,6 @@ def _staff_menu_counts_query(
     failed_since: dt.datetime,
     urgent_stale_at: dt.datetime,
 ) -> QuerySet[Any]:
-    from relais.messaging import urgent
-
     visible = Message.objects.filter(staff_visibility(permanence_id, sees_remarks))
     # Staff count their unread urgent messages from their cursor (messaging.urgent).
     urgent_counts = urgent.count_expressions(
@@ -317,8 +267,6 @@ def menu_counts(user: User, *, today: dt.date | None = None) -> dict[str, int]:
     tasks due today or overdue; urgent: urgent messages not done that the user has not read;
     remarks (with the remarks right): unread client remarks; failed (staff): copies of the
     user's messages that failed in the last FAILED_COPIES_WINDOW."""
-    from django.utils import timezone
-
     keys = ["todo"]
     if user.has_right(perms.MESSAGES_TASKS_FOLLOW):
         keys.append("follow")
@@ -329,8 +277,6 @@ def menu_counts(user: User, *, today: dt.date | None = None) -> dict[str, int]:
         return dict.fromkeys(keys, 0)
     day = today or timezone.localdate()
     if user.is_staff_user:
-        from relais.messaging import urgent
-
         keys.append("failed")
         now = timezone.now()
         found = _STAFF_MENU_COUNTS.rows(
@@ -536,8 +482,6 @@ def urgent_unread(*, user: User) -> QuerySet[Message]:
     _require_reader(user)
     qs = visible_messages(user).filter(URGENT_OPEN)
     if user.is_staff_user:
-        from relais.messaging import urgent
-
         qs = qs.filter(urgent.list_filter(user))  # long-read history skipped (its cursor)
     return with_unread(qs, user).filter(is_read=False)  # type: ignore[misc]  # annotated
 

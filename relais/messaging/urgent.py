@@ -54,7 +54,9 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
+from relais.core.queries import capped_count_sql
 from relais.messaging.models import Message, ReadState, UrgentCursor, UrgentException
+from relais.messaging.visibility import URGENT_OPEN, staff_visibility
 from relais.tenancy import permissions as perms
 from relais.tenancy.models import User
 
@@ -67,8 +69,6 @@ _TICK = dt.timedelta(microseconds=1)
 
 def candidates(permanence_id: Any, sees_remarks: bool) -> QuerySet[Message]:
     """The urgent open messages of the permanence a staff user with the reading right sees."""
-    from relais.messaging.selectors import URGENT_OPEN, staff_visibility
-
     return Message.objects.filter(staff_visibility(permanence_id, sees_remarks), URGENT_OPEN)
 
 
@@ -112,15 +112,13 @@ def count_expressions(
 ) -> dict[str, Any]:
     """Columns of the menu counts' query (messaging.selectors.menu_counts) from which
     count_from makes the « urgent » count and tells whether the cursor should move."""
-    from relais.messaging.selectors import count_sql
-
     if not 0 < cap < 1000:
         raise ValueError("The « Urgent » count packs two counts under 1,000 in one column.")
     through = _through(user_id, sees_remarks)
     urgent = candidates(permanence_id, sees_remarks)
     unread = urgent.filter(_unread(user_id))
-    kept_sql, kept_params = count_sql(_kept(unread, user_id, through))
-    after_sql, after_params = count_sql(unread.filter(last_activity_at__gt=through))
+    kept_sql, kept_params = capped_count_sql(_kept(unread, user_id, through), cap)
+    after_sql, after_params = capped_count_sql(unread.filter(last_activity_at__gt=through), cap)
     # Both parts in one column, kept * 1000 + after (each is at most the cap, under 1000), so
     # the exceptions are read once; the part after the cursor is not read at all when the
     # exceptions already reach the cap.

@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
+from relais.messaging import selectors
 from relais.messaging.selectors import menu_counts
 from relais.tenancy import permissions as perms
 from relais.tenancy.models import User
@@ -32,8 +33,6 @@ class Menu:
     @property
     def count_cap(self) -> int:
         """Counts stop there (messaging.selectors.MENU_COUNT_CAP): the menu shows « 99+ »."""
-        from relais.messaging import selectors
-
         return selectors.MENU_COUNT_CAP
 
     @cached_property

@@ -9,7 +9,6 @@
 The names below are the public ones: import them from here.
 """
 
-from relais.messaging.selectors import cc_eligibility_filter, cc_eligibility_rule
 from relais.messaging.services.common import BODY_MAX, SUBJECT_MAX, history_rows, parse_due_date
 from relais.messaging.services.read_state import message_mark_read, message_mark_unread
 from relais.messaging.services.replies import reply_post
@@ -34,6 +33,7 @@ from relais.messaging.services.tasks import (
     task_may_change,
     task_set,
 )
+from relais.messaging.visibility import cc_eligibility_filter, cc_eligibility_rule
 
 __all__ = [
     "BODY_MAX",

@@ -34,8 +34,9 @@ from relais.messaging import rules
 from relais.messaging.attachments import clean_attach
 from relais.messaging.models import HistoryEvent, Message, MessageTemplate, ReadState, Recipient
 from relais.messaging.placeholders import placeholders_apply
-from relais.messaging.selectors import ThreadDetail, cc_eligibility_filter, cc_eligibility_rule
+from relais.messaging.selectors import ThreadDetail
 from relais.messaging.services.common import BODY_MAX, SUBJECT_MAX, history_rows, parse_due_date
+from relais.messaging.visibility import cc_eligibility_filter, cc_eligibility_rule
 from relais.tenancy.access import parse_id
 from relais.tenancy.models import User
 

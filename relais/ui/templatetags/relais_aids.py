@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from relais.messaging.selectors import banner_list
 from relais.tenancy import permissions as perms
 
 register = template.Library()
@@ -34,8 +35,6 @@ def manages_instructions(user: Any) -> bool:
 @register.simple_tag
 def banners_for(user: Any, place: str) -> list[Any]:
     """The banners to show at the top of a staff page (none for a client user)."""
-    from relais.messaging.selectors import banner_list
-
     if not getattr(user, "is_authenticated", False):
         return []
     return banner_list(user=user, place=place)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from relais.delivery.models import Delivery
+from relais.messaging import selectors
 from relais.messaging.attachments import KINDS as ATTACH_KINDS
 from relais.messaging.models import HistoryEvent, Message
 
@@ -22,8 +23,6 @@ register = template.Library()
 @register.filter
 def menu_count(value: int) -> str:
     """A left-menu count: « 99+ » once it reaches the cap where counting stops."""
-    from relais.messaging import selectors
-
     cap = selectors.MENU_COUNT_CAP
     return f"{cap - 1}+" if value >= cap else str(value)
 

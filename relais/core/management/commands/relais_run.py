@@ -19,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Imported here: the demo's data only when the demo is launched.
         from relais.demo import LOGINS, PASSWORD
 
         address = f"{options['host']}:{options['port']}"

@@ -18,6 +18,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Imported here: the demo's data (a large module) only when the command runs.
         from relais.demo.seed import demo_seed
 
         report = demo_seed()

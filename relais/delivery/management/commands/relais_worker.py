@@ -29,6 +29,11 @@ from django.db import close_old_connections
 from django.db.utils import OperationalError
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskResultStatus, task_backends
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from relais.delivery.tasks import send_deliveries
 from relais.delivery.worker import (
@@ -43,16 +48,63 @@ from relais.delivery.worker import (
 TaskRunner = Callable[[], tuple[int, Stats]]
 
 
+def _claim(
+    backend: DatabaseBackend, queue_names: list[str], worker_id: str, batch: int
+) -> list[tuple[Any, str, Any]]:
+    """Takes up to `batch` ready tasks: (id, task path, arguments) of each."""
+    ready = DBTaskResult.objects.ready().filter(
+        backend_name=backend.alias, queue_name__in=queue_names
+    )
+    with exclusive_transaction(ready.db):
+        try:
+            tasks = list(
+                ready.order_by("-priority", "run_after", "enqueued_at")
+                .select_for_update(skip_locked=True)
+                .values_list("id", "task_path", "args_kwargs")[:batch]
+            )
+            # What DBTaskResult.claim() does, for all of them in one statement.
+            DBTaskResult.objects.filter(id__in=[t[0] for t in tasks]).update(
+                status=TaskResultStatus.RUNNING,
+                started_at=timezone.now(),
+                worker_ids=[worker_id],
+            )
+        except OperationalError as exc:
+            if not is_locked_database_exception(exc):
+                raise
+            return []
+    return tasks
+
+
+def _run_wakeups(wanted: dict[Any, list[str]], batch: int) -> Stats:
+    """One delivery pass for the wake-ups' ids, each task then marked done with the number
+    of its own copies sent."""
+    try:
+        ids = [i for ids in wanted.values() for i in ids]
+        # Then up to a batch of other due copies: those of the wake-ups queued behind.
+        stats = deliver_ids_stats(ids, drain=batch)
+    except Exception as exc:
+        for task in DBTaskResult.objects.filter(id__in=list(wanted)):
+            task.set_failed(exc)
+        return Stats()
+    sent = {str(i) for i in stats.sent_ids}
+    by_count: dict[int, list[Any]] = defaultdict(list)
+    for task_id, ids in wanted.items():
+        by_count[sum(1 for i in ids if i in sent)].append(task_id)
+    for count, task_ids in by_count.items():
+        DBTaskResult.objects.filter(id__in=task_ids).update(
+            status=TaskResultStatus.SUCCESSFUL,
+            finished_at=timezone.now(),
+            return_value=count,
+            exception_class_path="",
+            traceback="",
+        )
+    return stats
+
+
 def _database_task_runner(batch: int) -> TaskRunner | None:
     """A callable running up to `batch` ready tasks of the database backend (it returns how many,
     and what the wake-ups among them sent), or None when the tasks backend is another one
     (Redis: its own workers run them)."""
-    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskResultStatus, task_backends
-    from django_tasks_db.backend import DatabaseBackend
-    from django_tasks_db.management.commands.db_worker import Worker
-    from django_tasks_db.models import DBTaskResult
-    from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
-
     backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
     if not isinstance(backend, DatabaseBackend):
         return None
@@ -70,59 +122,14 @@ def _database_task_runner(batch: int) -> TaskRunner | None:
     )
     send_path = send_deliveries.module_path
 
-    def claim() -> list[tuple[Any, str, Any]]:
-        """Takes up to `batch` ready tasks: (id, task path, arguments) of each."""
-        ready = DBTaskResult.objects.ready().filter(
-            backend_name=backend.alias, queue_name__in=queue_names
-        )
-        with exclusive_transaction(ready.db):
-            try:
-                tasks = list(
-                    ready.order_by("-priority", "run_after", "enqueued_at")
-                    .select_for_update(skip_locked=True)
-                    .values_list("id", "task_path", "args_kwargs")[:batch]
-                )
-                # What DBTaskResult.claim() does, for all of them in one statement.
-                DBTaskResult.objects.filter(id__in=[t[0] for t in tasks]).update(
-                    status=TaskResultStatus.RUNNING,
-                    started_at=timezone.now(),
-                    worker_ids=[worker_id],
-                )
-            except OperationalError as exc:
-                if not is_locked_database_exception(exc):
-                    raise
-                return []
-        return tasks
-
     def run() -> tuple[int, Stats]:
-        tasks = claim()
+        tasks = _claim(backend, queue_names, worker_id, batch)
         wanted = {
             task_id: [str(i) for i in (args_kwargs["args"] or [[]])[0]]
             for task_id, path, args_kwargs in tasks
             if path == send_path
         }
-        stats = Stats()
-        if wanted:
-            try:
-                ids = [i for ids in wanted.values() for i in ids]
-                # Then up to a batch of other due copies: those of the wake-ups queued behind.
-                stats = deliver_ids_stats(ids, drain=batch)
-            except Exception as exc:
-                for task in DBTaskResult.objects.filter(id__in=list(wanted)):
-                    task.set_failed(exc)
-            else:
-                sent = {str(i) for i in stats.sent_ids}
-                by_count: dict[int, list[Any]] = defaultdict(list)
-                for task_id, ids in wanted.items():
-                    by_count[sum(1 for i in ids if i in sent)].append(task_id)
-                for count, task_ids in by_count.items():
-                    DBTaskResult.objects.filter(id__in=task_ids).update(
-                        status=TaskResultStatus.SUCCESSFUL,
-                        finished_at=timezone.now(),
-                        return_value=count,
-                        exception_class_path="",
-                        traceback="",
-                    )
+        stats = _run_wakeups(wanted, batch) if wanted else Stats()
         others = [task_id for task_id, path, _ in tasks if path != send_path]
         if others:
             # Any other task of the queue, as db_worker runs it.
