@@ -27,9 +27,9 @@ from relais.api.schemas import (
 )
 from relais.clients.selectors import access_client_by_id, client_list, contact_list
 from relais.clients.services import contact_create
+from relais.core.errors import PermissionDenied
+from relais.messaging import rules
 from relais.messaging.selectors import recipient_candidates
-from relais.tenancy import permissions as perms
-from relais.tenancy.access import require_right, require_staff
 
 router = Router()
 
@@ -130,8 +130,8 @@ def recipients_list(
     write messages only."""
     user = current_user(request)
     client = access_client_by_id(user, client_id)
-    require_staff(user)
-    require_right(user, perms.MESSAGES_ADD)
+    if not rules.may_pick_copies(user):
+        raise PermissionDenied()
     size, offset = clamp_limit(limit, 20), read_offset_cursor(cursor)
     rows = recipient_candidates(
         user=user, client=client, search=search, limit=size + 1, offset=offset

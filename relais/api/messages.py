@@ -31,7 +31,7 @@ from relais.api.schemas import (
     template_out,
 )
 from relais.clients.selectors import access_client_by_id
-from relais.core.errors import ValidationFailed
+from relais.core.errors import PermissionDenied, ValidationFailed
 from relais.messaging import rules
 from relais.messaging.models import Message
 from relais.messaging.selectors import (
@@ -307,10 +307,10 @@ def templates_list(
 ) -> Any:
     """Message templates usable for that client (« Modèle de messages »), by name."""
     user = current_user(request)
-    if user.is_staff_user:
-        require_right(user, perms.MESSAGES_ADD)
-        if not client:
-            raise ValidationFailed.on("client", "Ce champ est obligatoire.")
+    if not rules.may_write_messages(user):
+        raise PermissionDenied()
+    if user.is_staff_user and not client:
+        raise ValidationFailed.on("client", "Ce champ est obligatoire.")
     target = access_client_by_id(user, client or user.client_id)
     templates = template_list_for_client(client=target)
     items = [template_out(t) for t in templates]

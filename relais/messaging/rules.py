@@ -25,7 +25,7 @@ def may_write_on_client(user: User, *, client_id: Any, permanence_id: Any) -> bo
     if permanence_id != user.permanence_id:
         return False
     if user.is_client_user:
-        return user.client_id == client_id
+        return bool(user.client_id == client_id)
     return user.has_right(perms.MESSAGES_ADD)
 
 
@@ -35,7 +35,7 @@ def may_change_task(user: User, *, client_id: Any) -> bool:
     who only see it through sharing or a copy may not."""
     if user.is_staff_user:
         return user.has_right(perms.MESSAGES_ADD)
-    return user.client_id is not None and client_id == user.client_id
+    return user.client_id is not None and bool(client_id == user.client_id)
 
 
 def sees_staff_aids(user: User) -> bool:
@@ -48,3 +48,21 @@ def may_send_copies(user: User) -> bool:
     """Copy recipients, the company circle, +EMAIL/+SMS/+FAX: staff only (a client user's
     message goes to the permanence, never in copy)."""
     return user.is_staff_user
+
+
+def may_see_copy(user: User, *, recipient_id: Any) -> bool:
+    """A copy's line on the thread page (its address, its status): staff see every copy; a
+    client user sees the client's own copies and those sent to itself, never another person's
+    address."""
+    return user.is_staff_user or recipient_id is None or bool(recipient_id == user.id)
+
+
+def manages_aids(user: User) -> bool:
+    """Templates, input-help phrases and banners are managed with « TEMPLATE / Messages »
+    (the gérant's right; a client user holds no staff right)."""
+    return user.is_staff_user and user.has_right(perms.TEMPLATES)
+
+
+def may_pick_copies(user: User) -> bool:
+    """Searching the copy recipients of a message being written: staff who may write."""
+    return may_send_copies(user) and may_write_messages(user)

@@ -29,7 +29,7 @@ from relais.core.errors import NotFound, PermissionDenied
 from relais.core.queries import Prepared, capped_count_sql, first_or_none
 from relais.core.text import fold
 from relais.delivery.selectors import deliveries_for_message, failed_deliveries
-from relais.messaging import urgent
+from relais.messaging import rules, urgent
 from relais.messaging.models import (
     Banner,
     HistoryEvent,
@@ -346,7 +346,7 @@ def thread_list_version(*, user: User, client: Client) -> str:
     moves with a new message, a reply, a task change or a read-state change among them."""
     rows = page_with_unread(
         visible_messages(user).filter(client=client), user, limit=CLIENT_THREADS_SHOWN
-    ).values_list(*_VERSION_FIELDS)  # type: ignore[misc]
+    ).values_list(*_VERSION_FIELDS)
     return _fingerprint(list(rows))
 
 
@@ -560,7 +560,7 @@ def row_prefetch(qs: QuerySet[Message]) -> QuerySet[Message]:
 def template_list(*, user: User) -> list[MessageTemplate]:
     """Every template of the user's permanence, with the clients it is limited to, by name
     (« Modèles de messages »: those with the templates right)."""
-    if not user.is_staff_user or not user.has_right(perms.TEMPLATES):
+    if not rules.manages_aids(user):
         raise PermissionDenied()
     return list(
         MessageTemplate.objects.filter(permanence_id=user.permanence_id)
@@ -581,7 +581,7 @@ def access_template_by_id(user: User, template_id: Any) -> MessageTemplate:
     )
     if template is None:
         raise NotFound("Modèle de message introuvable.")
-    if not user.has_right(perms.TEMPLATES):
+    if not rules.manages_aids(user):
         raise PermissionDenied()
     return template
 
@@ -605,7 +605,7 @@ def access_phrase_by_id(user: User, phrase_id: Any) -> InputPhrase:
     ).first()
     if phrase is None:
         raise NotFound("Phrase introuvable.")
-    if not user.has_right(perms.TEMPLATES):
+    if not rules.manages_aids(user):
         raise PermissionDenied()
     return phrase
 
@@ -628,6 +628,6 @@ def access_banner_by_id(user: User, banner_id: Any) -> Banner:
     banner = Banner.objects.filter(permanence_id=user.permanence_id, id=parse_id(banner_id)).first()
     if banner is None:
         raise NotFound("Bandeau introuvable.")
-    if not user.has_right(perms.TEMPLATES):
+    if not rules.manages_aids(user):
         raise PermissionDenied()
     return banner

@@ -1,6 +1,7 @@
 """Every write on messages goes through here: pages and the API call the same functions.
 
-    send.py        message_send and its steps (target, draft, rows, write)
+    send.py        message_send and its steps (draft, rows, write)
+    send_target.py its first step: who a send is about (client_for_send, send_target)
     replies.py     reply_post
     tasks.py       task_mark_todo, task_mark_done, task_cancel
     read_state.py  message_mark_read, message_mark_unread
@@ -15,15 +16,17 @@ from relais.messaging.services.replies import reply_post
 from relais.messaging.services.send import (
     IDEMPOTENCY_WINDOW,
     SendDraft,
-    SendInput,
     SendResult,
     SendRows,
-    SendTarget,
-    client_for_send,
     message_send,
     send_rows,
-    send_target,
     send_validate,
+)
+from relais.messaging.services.send_target import (
+    SendInput,
+    SendTarget,
+    client_for_send,
+    send_target,
 )
 from relais.messaging.services.tasks import (
     TASK_ACTIONS,

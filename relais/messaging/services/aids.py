@@ -14,13 +14,13 @@ from django.db import transaction
 from django.db.models import Max, Q
 
 from relais.clients.models import Client
-from relais.core.errors import NotFound, ValidationFailed
+from relais.core.errors import NotFound, PermissionDenied, ValidationFailed
 from relais.core.text import fold
 from relais.core.validation import Errors, clean_text
+from relais.messaging import rules
 from relais.messaging.models import Banner, InputPhrase, MessageTemplate
 from relais.messaging.placeholders import placeholders_error
-from relais.tenancy import permissions as perms
-from relais.tenancy.access import parse_id, require_right, require_staff
+from relais.tenancy.access import parse_id
 from relais.tenancy.models import User
 
 NAME_MAX = 120
@@ -32,8 +32,8 @@ PHRASE_MAX = 300
 
 def require_aids_right(user: User) -> None:
     """Templates, phrases and banners are managed with « TEMPLATE / Messages » (gérant)."""
-    require_staff(user)
-    require_right(user, perms.TEMPLATES)
+    if not rules.manages_aids(user):
+        raise PermissionDenied()
 
 
 def _collect(errors: Errors, fn: Callable[[], Any], default: Any = "") -> Any:

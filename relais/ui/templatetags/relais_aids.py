@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from relais.messaging import rules
 from relais.messaging.selectors import banner_list
 from relais.tenancy import permissions as perms
 
@@ -15,11 +16,7 @@ register = template.Library()
 @register.filter
 def manages_aids(user: Any) -> bool:
     """Staff holding « TEMPLATE / Messages »: templates, input-help phrases and banners."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_staff_user
-        and user.has_right(perms.TEMPLATES)
-    )
+    return bool(getattr(user, "is_authenticated", False) and rules.manages_aids(user))
 
 
 @register.filter

@@ -21,7 +21,6 @@ from relais.messaging.attachments import KINDS as ATTACH_KINDS
 from relais.messaging.placeholders import placeholder_values, placeholders_fill
 from relais.messaging.selectors import phrase_list, recipient_candidates, template_list_for_client
 from relais.messaging.services import SendInput, client_for_send, message_send
-from relais.tenancy.access import require_staff
 from relais.tenancy.models import User
 from relais.ui.decorators import current_user, is_htmx, page
 
@@ -218,8 +217,8 @@ def recipient_search(request: HttpRequest, client_id: str) -> HttpResponse:
     """Who can be added in copy (staff only: a client user sends no copies)."""
     user = current_user(request)
     client = access_client_by_id(user, client_id)
-    require_staff(user)
-    _require_can_write(user)
+    if not rules.may_pick_copies(user):
+        raise PermissionDenied()
     q = request.GET.get("q", "")[:100]
     exclude = set(request.GET.getlist("cc"))
     users = [
