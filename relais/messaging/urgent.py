@@ -20,7 +20,7 @@ exceptions; the counts' query says when there is something to pass (`stale`). Wh
 break the statement lowers `through` first (`lower_through`):
 
 - a message marked unread again (message_mark_unread);
-- a done urgent task reopened (task_set: « todo » or « cancel »);
+- a done urgent task reopened (task_mark_todo or task_cancel);
 - a change of the user's rights over client remarks (the cursor is rebuilt from the start).
 
 A reply resets the others' read states but moves the message's last activity to now, after
@@ -208,7 +208,8 @@ def note_unread(user: User, message: Message) -> None:
 
 
 def note_reopened(message: Message) -> None:
-    """task_set: a task made « à faire » or a normal message again (it may have been done)."""
+    """task_mark_todo, task_cancel: a task made « à faire » or a normal message again (it may
+    have been done)."""
     if message.is_urgent:
         staff = User.objects.filter(permanence_id=message.permanence_id, kind=User.STAFF)
         lower_through(staff.values_list("id", flat=True), message.last_activity_at)
