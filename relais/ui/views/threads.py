@@ -12,7 +12,13 @@ from django_htmx.http import reswap, retarget
 from relais.core.errors import ValidationFailed
 from relais.messaging.models import Message
 from relais.messaging.selectors import access_message_by_id, thread_detail, thread_version
-from relais.messaging.services import message_mark_read, message_mark_unread, reply_post, task_set
+from relais.messaging.services import (
+    message_mark_read,
+    message_mark_unread,
+    reply_post,
+    task_may_change,
+    task_set,
+)
 from relais.tenancy import permissions as perms
 from relais.ui.decorators import current_user, is_htmx, page
 
@@ -24,11 +30,8 @@ def thread_context(request: HttpRequest, message: Message, **extra: Any) -> dict
         "client": message.client,
         "thread_version": thread_version(message=message),
         "can_act": user.is_client_user or user.has_right(perms.MESSAGES_ADD),
-        "can_task": (
-            user.has_right(perms.MESSAGES_ADD)
-            if user.is_staff_user
-            else message.client_id == user.client_id
-        ),
+        # The task buttons and their date field: only for those who may change the task.
+        "can_task": task_may_change(user, message),
         "reply_body": "",
         "reply_errors": {},
         "task_errors": {},
