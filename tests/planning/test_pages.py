@@ -80,6 +80,14 @@ class TestWeek:
             html, "Derniers mouvements", "Rendez-vous annulé", "Annulé : Patient malade"
         )
 
+    def test_it_says_du_dr_in_the_weeks_caption(self, scene: Scene) -> None:
+        world = scene.world
+        world.client_a.name = "Dr Antoine Roche"
+        world.client_a.save()
+        html = login(world.operateur_a).get(week_url(world)).content.decode()
+        assert "Rendez-vous du Dr Antoine Roche, semaine du " in html
+        assert "de Dr" not in html
+
     def test_another_week_offers_to_come_back_to_today(self, scene: Scene) -> None:
         html = (
             login(scene.world.operateur_a)
