@@ -3,9 +3,9 @@
 (function () {
   "use strict";
 
-  function $(sel, root) {
-    return (root || document).querySelector(sel);
-  }
+  // The shared helpers and the one dialog loader: ui/js/core.js, loaded first by the base.
+  var R = window.Relais;
+  var $ = R.$;
 
   function dialogParts() {
     return { dialog: $("#planning-dialog"), body: $("#planning-dialog-body") };
@@ -18,11 +18,11 @@
   }
 
   function openAppointment(url) {
-    window.Relais.openDialog("planning-dialog", "planning-dialog-body", url, "Ouverture…", focusFirst);
+    R.openDialog("planning-dialog", "planning-dialog-body", url, "Ouverture…", focusFirst);
   }
 
   function closeAppointment() {
-    window.Relais.closeDialog("planning-dialog", "planning-dialog-body");
+    R.closeDialog("planning-dialog", "planning-dialog-body");
   }
 
   function appointmentForm(el) {
