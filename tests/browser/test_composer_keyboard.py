@@ -199,7 +199,12 @@ def test_it_counts_a_template_chosen_as_a_change(
     )
     dialog = open_composer(page, live_server, azur)
     questions: list[str] = []
-    page.on("dialog", lambda d: (questions.append(d.message), d.dismiss()))
+
+    def dismiss(question: Any) -> None:
+        questions.append(question.message)
+        question.dismiss()
+
+    page.on("dialog", dismiss)
     dialog.get_by_label("Modèle").select_option(label="Rappel")
     expect(dialog.locator("#subject")).to_have_value(re.compile("^Rappel "))
     dialog.locator("#subject").press("Escape")

@@ -17,7 +17,7 @@ f: Any = factories
 pytestmark = pytest.mark.django_db
 
 
-def copies(world: World, **flags: bool) -> list[tuple[str, str]]:
+def copies(world: World, **flags: Any) -> list[tuple[str, str]]:
     message, _ = message_send(
         author=world.operateur_a,
         client=world.client_a,

@@ -54,7 +54,7 @@ class TestWeek:
             "Semaine du lun. 30/11 au dim. 06/12/2026",
             "lun. 30/11",
             "mar. 01/12",
-            'class="today" aria-current="date">mer. 02/12',
+            'class="today" aria-current="date"><span class="day">mer. 02/12',
             "jeu. 03/12",
             "ven. 04/12",
             "sam. 05/12",

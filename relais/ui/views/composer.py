@@ -220,7 +220,7 @@ def recipient_search(request: HttpRequest, client_id: str) -> HttpResponse:
         for u in recipient_candidates(user=user, client=client, search=q, limit=12)
         if str(u.id) not in exclude
     ]
-    return render(request, "ui/partials/recipient_results.html", {"users": users, "q": q})
+    return render(request, "ui/partials/pickers.html#recipient-rows", {"users": users, "q": q})
 
 
 TEXT_MAX = 20000

@@ -13,6 +13,7 @@ class Command(RunServer):
 
     def on_bind(self, server_port: Any) -> None:
         self.stdout.write(
-            f"Serveur web à l'écoute sur {self.protocol}://{self.addr}:{server_port}/ "
+            f"Serveur web à l'écoute sur {self.protocol}://{getattr(self, 'addr', '')}:"
+            f"{server_port}/ "
             "(serveur de développement : jamais en production)."
         )

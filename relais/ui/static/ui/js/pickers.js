@@ -25,12 +25,14 @@
     });
   }
 
-  // A list closed after a pick (or Esc) stays closed until the field is used again: a late
-  // answer must not open it under the cursor.
+  // A list closed after a pick (or Esc) stays closed: an answer to a search asked before the
+  // close (focus, typing) must not open it again under the cursor; a search asked after it
+  // (the field used again, Enter) opens it.
+  var asked = 0;
   function closeList(input) {
     var results = resultsOf(input);
     if (results) results.replaceChildren();
-    input.dataset.closed = "1";
+    input._relaisClosedAt = asked;
     delete input.dataset.enterPending;
   }
 
@@ -45,7 +47,6 @@
       return;
     }
     input.dataset.enterPending = typed;
-    input.dataset.closed = "";
     var started = Date.now();
     input._relaisEnterAct = act;
     input._relaisEnterStarted = started;
@@ -55,22 +56,31 @@
     }
   }
 
-  document.addEventListener("focusin", function (ev) {
-    if (ev.target.matches && ev.target.matches("input[data-q]")) ev.target.dataset.closed = "";
+  // A click on a row keeps the focus in the search field (as a combobox does): picking does
+  // not blur and refocus it, which would ask for the whole list again.
+  document.addEventListener("mousedown", function (ev) {
+    if (ev.target.closest && ev.target.closest(".picker-results button")) ev.preventDefault();
   });
-  document.addEventListener("input", function (ev) {
-    if (ev.target.matches && ev.target.matches("input[data-q]")) ev.target.dataset.closed = "";
+
+  function searchField(ev) {
+    var input = ev.detail.requestConfig && ev.detail.requestConfig.elt;
+    return input && input.matches && input.matches("input[data-q]") ? input : null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    if (searchField(ev)) ev.detail.xhr._relaisAsked = ++asked;
   });
 
   document.addEventListener("htmx:beforeSwap", function (ev) {
-    var input = ev.detail.requestConfig && ev.detail.requestConfig.elt;
-    if (!input || !input.matches || !input.matches("input[data-q]")) return;
-    if (input.dataset.closed === "1") ev.detail.shouldSwap = false;
+    var input = searchField(ev);
+    if (input && ev.detail.xhr._relaisAsked <= (input._relaisClosedAt || 0)) {
+      ev.detail.shouldSwap = false;
+    }
   });
 
   document.addEventListener("htmx:afterSettle", function (ev) {
-    var input = ev.detail.requestConfig && ev.detail.requestConfig.elt;
-    if (!input || !input.matches || !input.matches("input[data-q]")) return;
+    var input = searchField(ev);
+    if (!input) return;
     var pending = input.dataset.enterPending;
     if (pending === undefined) return;
     var results = resultsOf(input);
@@ -90,7 +100,7 @@
     form.dispatchEvent(new CustomEvent("relais:changed", { bubbles: true }));
   }
 
-  // The chosen contact's chip (the server's contact_chosen.html, carried by the row).
+  // The chosen contact's chip (the server's pickers.html#contact-chip, carried by the row).
   function pickContact(form, button) {
     var chip = R.cloneTemplate(R.$("template[data-chip]", button.closest("li")));
     var box = R.$("#contact-chosen", form);
