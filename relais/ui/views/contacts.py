@@ -53,7 +53,9 @@ def contact_new(request: HttpRequest, client_id: str) -> HttpResponse:
         contact = contact_create(user=user, client=client, **values)
     except ValidationFailed as exc:
         pick = mode == "pick"
-        template = "ui/partials/pickers.html#contact-new" if pick else "ui/partials/contact_form.html"
+        template = (
+            "ui/partials/pickers.html#contact-new" if pick else "ui/partials/contact_form.html"
+        )
         response = render(
             request,
             template,
