@@ -155,3 +155,42 @@ def test_the_login_page_and_the_full_page_task_lists_have_an_h1(
     expect(page.get_by_role("heading", level=1, name="Suivi des tâches")).to_be_visible()
     page.goto(f"{live_server.url}/taches/jour/")
     expect(page.get_by_role("heading", level=1)).to_have_count(1)
+
+
+def test_names_and_template_texts_get_the_room_the_row_has(
+    page: Any, live_server: Any, week: dict[str, Any], screenshot: Any
+) -> None:
+    from relais.messaging.services import SendInput, message_send
+    from relais.tenancy.models import User
+
+    perm = week["dentist"].permanence
+    gerant = User.objects.get(email="gerant@azur.test")
+    lawyer = f.ClientFactory(permanence=perm, name="Maître Laurence Dufour-Aubert")
+    vet = f.ClientFactory(permanence=perm, name="Clinique vétérinaire des Goudes")
+    for client in (lawyer, vet):
+        message_send(
+            author=gerant, client=client, data=SendInput(subject="Appel", body="x", is_task=True)
+        )
+    f.TemplateFactory(
+        permanence=perm,
+        name="Rappel patient",
+        subject="Rappel patient : {contact}",
+        body="{contact} a appelé le {date} et demande à être rappelé(e). Motif de l'appel :",
+        consigne="Noter le numéro de rappel et les heures où le patient est joignable.",
+    )
+    page.set_viewport_size(SCREEN)
+    log_in(page, live_server, "gerant@azur.test")
+    page.goto(f"{live_server.url}/taches/")
+    names = page.locator(".thread-row .contact")
+    expect(names).to_have_count(2)
+    cut = names.evaluate_all(
+        "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"
+    )
+    assert cut == []
+    screenshot("tasks-names-1280", full_page=False)
+
+    page.goto(f"{live_server.url}/modeles/")
+    text = page.locator(".aids-table td.tpl-text").first
+    expect(text).to_contain_text("Rappel patient")
+    assert text.evaluate("e => e.getBoundingClientRect().width") >= 280
+    screenshot("templates-table-1280", full_page=False)
