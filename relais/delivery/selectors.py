@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, QuerySet, Value, When
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from relais.core.errors import NotFound
@@ -22,6 +23,10 @@ def require_outbox_right(user: User) -> None:
     require_right(user, perms.DELIVERY_OUTBOX)
 
 
+# How much of an SMS's text its outbox row shows.
+OUTBOX_PREVIEW = 140
+
+
 def outbox_list(
     *, user: User, channel: str = "", offset: int = 0, limit: int = OUTBOX_PAGE
 ) -> list[OutboxCopy]:
@@ -30,7 +35,14 @@ def outbox_list(
     qs = (
         OutboxCopy.objects.filter(permanence_id=user.permanence_id)
         .defer("html", "text", "headers")
-        .annotate(attachment_count=Count("attachments"))
+        .annotate(
+            attachment_count=Count("attachments"),
+            # An SMS has no subject: its row shows the start of its text instead.
+            preview=Case(
+                When(channel=Delivery.SMS, then=Substr("text", 1, OUTBOX_PREVIEW)),
+                default=Value(""),
+            ),
+        )
         .order_by("-created_at", "-id")
     )
     if channel in {c for c, _ in Delivery.CHANNELS}:

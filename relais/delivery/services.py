@@ -37,9 +37,10 @@ def deliveries_build(
     seen: set[tuple[str, str]] = set()
 
     def add(channel: str, to: str, name: str, recipient: User | None) -> None:
-        if not to or (channel, to) in seen:
+        key = (channel, address_key(channel, to))
+        if not to or key in seen:
             return
-        seen.add((channel, to))
+        seen.add(key)
         rows.append(
             Delivery(
                 permanence_id=message.permanence_id,
@@ -58,12 +59,33 @@ def deliveries_build(
         add(Delivery.SMS, client.mobile, client.name, None)
     if message.copy_fax:
         add(Delivery.FAX, client.fax, client.name, None)
-    for user in [*cc_users, *circle_users]:
+    for user in cc_users:
         if message.copy_email:
             add(Delivery.EMAIL, user.email, user.name, user)
         if message.copy_sms:
             add(Delivery.SMS, user.mobile, user.name, user)
+    for user in circle_users:
+        # The client's own users are in its company's circle too: the client's copy by a
+        # channel is theirs, so the circle does not send them a second one.
+        own = user.client_id is not None and user.client_id == client.id
+        if message.copy_email and not (own and client.email):
+            add(Delivery.EMAIL, user.email, user.name, user)
+        if message.copy_sms and not (own and client.mobile):
+            add(Delivery.SMS, user.mobile, user.name, user)
     return rows
+
+
+def address_key(channel: str, to: str) -> str:
+    """One address written two ways is one address: e-mails without case, numbers by their
+    digits in international form (06… and +336… alike)."""
+    if channel == Delivery.EMAIL:
+        return to.strip().casefold()
+    number = "".join(ch for ch in to if ch.isdigit())
+    if number.startswith("00"):
+        return number[2:]
+    if len(number) == 10 and number.startswith("0"):
+        return "33" + number[1:]
+    return number
 
 
 def deliveries_enqueue_on_commit(ids: Sequence[uuid.UUID]) -> None:

@@ -1,8 +1,12 @@
 """Placeholders of message templates: {client}, {contact}, {date}, {operateur}.
 
-A template is checked when it is saved (an unknown placeholder is refused) and filled by
-placeholders_apply, the one function that fills them: the send path uses it for what the
-composer could not fill yet.
+A template is checked when it is saved (an unknown placeholder is refused) and filled here,
+on the server, and only here (`placeholders_apply`): the composer asks for its filled text
+(`ui.views.composer.composer_text`) and `message_send` fills what is still open when it sends.
+
+A placeholder whose value is not known yet (« {contact} » before a contact is chosen) is
+shown in the composer as an empty, visibly marked slot (`SLOT`), never as template syntax;
+the slot is filled like the placeholder once the value is known.
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ PLACEHOLDERS: dict[str, str] = {
 # Anything between braces is meant as a placeholder: "{Client}", "{ date }" and "{opérateur}"
 # are accepted (case, spaces and accents ignored); "{patient}" is refused.
 TOKEN = re.compile(r"\{([^{}\n]{0,40})\}")
+
+# The empty slot the composer shows where the contact's name will go. Only {contact} can be
+# unknown while writing ({client}, {date} and {operateur} always are known).
+SLOT = "⟦…⟧"
+SLOT_FOR = "contact"
 
 
 def placeholder_key(raw: str) -> str:
@@ -73,14 +82,23 @@ def placeholder_values(
     return values
 
 
-def placeholders_fill(text: str, values: Mapping[str, str]) -> str:
-    """text with every known placeholder that has a value replaced; the rest is untouched."""
+def placeholders_fill(text: str, values: Mapping[str, str], *, slots: bool = False) -> str:
+    """text with every known placeholder that has a value replaced, and the composer's empty
+    slots too once the contact is known. A placeholder without a value stays as it is, or
+    becomes the empty slot with slots=True (the text as the composer shows it)."""
 
     def replace(match: re.Match[str]) -> str:
         key = placeholder_key(match.group(1))
-        return values[key] if key in values else match.group(0)
+        if key in values:
+            return values[key]
+        if slots and key == SLOT_FOR:
+            return SLOT
+        return match.group(0)
 
-    return TOKEN.sub(replace, text or "")
+    filled = TOKEN.sub(replace, text or "")
+    if SLOT_FOR in values:
+        filled = filled.replace(SLOT, values[SLOT_FOR])
+    return filled
 
 
 def placeholders_apply(

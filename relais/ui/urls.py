@@ -40,6 +40,7 @@ urlpatterns = [
     path("clients/<str:client_id>/contacts/", contacts.contact_search, name="contacts"),
     path("clients/<str:client_id>/contacts/nouveau/", contacts.contact_new, name="contact_new"),
     path("clients/<str:client_id>/ecrire/", composer.composer_open, name="composer"),
+    path("clients/<str:client_id>/ecrire/texte/", composer.composer_text, name="composer_text"),
     path("clients/<str:client_id>/messages/", composer.message_send_view, name="send"),
     path(
         "clients/<str:client_id>/destinataires/",

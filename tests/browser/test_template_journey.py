@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from relais.clients.models import Instruction
 from relais.messaging.models import Banner, InputPhrase, Message, MessageTemplate
+from relais.messaging.placeholders import SLOT
 from relais.tenancy import permissions as perms
 from tests import factories
 from tests.browser.helpers import azur_client_user, azur_doctor, azur_operator, log_in
@@ -166,12 +167,15 @@ def test_it_prepares_the_aids_and_writes_a_message_with_them(
     dialog = page.locator("dialog#composer")
     expect(dialog).to_be_visible()
     expect(dialog.locator("#composer-title")).to_contain_text("« Absente jusqu'au 12/12 »")
-    expect(dialog.locator("#subject")).to_have_value("Rappel de {contact}")
+    # {contact} is an empty, marked slot until a contact is chosen: never template syntax.
+    expect(dialog.locator("#subject")).to_have_value(f"Rappel de {SLOT}")
+    expect(dialog.locator("#subject")).to_have_class(re.compile(r"\bhas-slot\b"))
+    expect(dialog.locator("[data-slot-note]")).to_be_visible()
     body = dialog.locator("#body")
     expect(body).to_have_value(
-        f"Bonjour, {{contact}} a appelé le {today} pour Dr Cécile Lemoine.\n"
-        "Merci de le rappeler.\n— Léa"
+        f"Bonjour, {SLOT} a appelé le {today} pour Dr Cécile Lemoine.\nMerci de le rappeler.\n— Léa"
     )
+    expect(dialog).not_to_contain_text("{contact}")
     expect(dialog.get_by_label("VAD")).to_be_checked()
     expect(dialog.locator(".postit")).to_contain_text("Demander la date de naissance.")
     side = dialog.locator("[data-instructions]")
@@ -183,6 +187,7 @@ def test_it_prepares_the_aids_and_writes_a_message_with_them(
     dialog.locator("#contact-q").fill("hél")
     dialog.locator("#contact-results").get_by_role("button", name="Hélène Durand").click()
     expect(dialog.locator("#subject")).to_have_value("Rappel de Hélène Durand")
+    expect(dialog.locator("[data-slot-note]")).to_be_hidden()
     expect(body).to_have_value(
         f"Bonjour, Hélène Durand a appelé le {today} pour Dr Cécile Lemoine.\n"
         "Merci de le rappeler.\n— Léa"

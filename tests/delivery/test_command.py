@@ -26,7 +26,11 @@ def test_once_sends_what_is_due_and_exits(world: World) -> None:
 
     call_command("relais_worker", "--once", stdout=out)
 
-    assert "2 envoyée(s), 0 à réessayer, 0 en échec" in out.getvalue()
+    assert (
+        "Envoi des copies (e-mail, SMS, fax) : 2 envoyée(s), 0 à réessayer, 0 en échec"
+        in out.getvalue()
+    )
+    assert "Worker d'envoi " in out.getvalue()
     assert len(memory.outbox) == 2
 
 

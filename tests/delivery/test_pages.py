@@ -82,6 +82,17 @@ def test_staff_with_the_right_browse_their_permanences_outbox(world: World) -> N
     )
 
 
+def test_the_outbox_shows_the_start_of_an_sms_text(world: World) -> None:
+    send(world.operateur_a, world.client_a, subject="Rappel Mme Durand", copy_sms=True)
+    deliver_due(grace=0)
+    sms = OutboxCopy.objects.get(channel="sms")
+    assert not sms.subject and "Rappel Mme Durand" in sms.text
+    html = login(world.superviseur_a).get(reverse("delivery:outbox")).content.decode()
+    assert "(SMS)" not in html
+    row = html.split(reverse("delivery:outbox_copy", args=[sms.id]))[1].split("</a>")[0]
+    assert '<span class="sms-preview">' in row and "Rappel Mme Durand" in row
+
+
 def test_the_outbox_is_closed_to_the_others(world: World) -> None:
     url = reverse("delivery:outbox")
     response = Client().get(url)

@@ -54,7 +54,7 @@ class TestWeek:
             "Semaine du lun. 30/11 au dim. 06/12/2026",
             "lun. 30/11",
             "mar. 01/12",
-            'class="today" aria-current="date">mer. 02/12',
+            'class="today" aria-current="date"><span class="day">mer. 02/12',
             "jeu. 03/12",
             "ven. 04/12",
             "sam. 05/12",
@@ -79,6 +79,14 @@ class TestWeek:
         assert in_order(
             html, "Derniers mouvements", "Rendez-vous annulé", "Annulé : Patient malade"
         )
+
+    def test_it_says_du_dr_in_the_weeks_caption(self, scene: Scene) -> None:
+        world = scene.world
+        world.client_a.name = "Dr Antoine Roche"
+        world.client_a.save()
+        html = login(world.operateur_a).get(week_url(world)).content.decode()
+        assert "Rendez-vous du Dr Antoine Roche, semaine du " in html
+        assert "de Dr" not in html
 
     def test_another_week_offers_to_come_back_to_today(self, scene: Scene) -> None:
         html = (

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from io import StringIO
+from pathlib import Path
 
 import phonenumbers
 import pytest
@@ -75,11 +77,23 @@ def test_it_is_idempotent(db: None) -> None:
 def test_it_runs_as_a_management_command(db: None) -> None:
     out = StringIO()
     call_command("seed_demo", "--logins", stdout=out)
-    assert "Demo data created" in out.getvalue()
+    assert "Données de démonstration créées : 2 permanences, " in out.getvalue()
     assert "gerant@azur.example" in out.getvalue()
     out = StringIO()
     call_command("seed_demo", stdout=out)
-    assert "nothing to do" in out.getvalue()
+    assert "Données de démonstration déjà présentes : rien à faire." in out.getvalue()
+
+
+def test_it_reports_in_french_everything_it_creates(db: None) -> None:
+    from relais.core.management.commands.seed_demo import CREATED_FR
+
+    assert set(demo_seed().created) <= set(CREATED_FR)
+
+
+def test_the_readme_lists_every_login_the_console_prints() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = re.findall(r"^\| `([^`]+@[^`]+)` \| (.+?) \|$", readme, re.MULTILINE)
+    assert rows == [(email, label) for email, label in LOGINS]
 
 
 def test_it_lets_every_listed_login_in(demo: None) -> None:

@@ -3,7 +3,6 @@ client's instructions in the left panel, the input-help phrases — for staff on
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from relais.clients.models import Instruction
 from relais.messaging.models import InputPhrase, Message
+from relais.messaging.placeholders import SLOT
 from tests import factories
 from tests.conftest import World, login
 
@@ -58,8 +58,10 @@ class TestDefaultTemplate:
         html = open_composer(login(world.operateur_a), world)
         today = timezone.localdate().strftime("%d/%m/%Y")
         assert 'value="Rappel pour Dr Cécile Lemoine"' in html
-        # {contact} waits for a contact to be chosen (the script fills it).
-        assert f"Le {today}, {{contact}} a appelé.\n— Léa</textarea>" in html
+        # {contact} is an empty, marked slot until a contact is chosen: never template syntax.
+        assert f"Le {today}, {SLOT} a appelé.\n— Léa</textarea>" in html
+        assert "{contact}" not in html
+        assert re.search(r'<p class="slot-note small" data-slot-note >', html)
         assert re.search(r'name="is_vad" checked', html)
         assert "data-template-fresh" in html
         assert f'<option value="{default_template.id}" selected>' in html
@@ -73,21 +75,14 @@ class TestDefaultTemplate:
         )
         assert 'class="composer-grid with-side"' in html
 
-    def test_it_gives_the_script_the_values_and_the_raw_templates(
+    def test_it_gives_the_script_no_template_text_to_fill(
         self, world: World, default_template: Any
     ) -> None:
         html = open_composer(login(world.operateur_a), world)
-        fill = json.loads(re.search(r'id="composer-fill"[^>]*>(.*?)</script>', html).group(1))  # type: ignore[union-attr]
-        assert fill == {
-            "client": "Dr Cécile Lemoine",
-            "date": timezone.localdate().strftime("%d/%m/%Y"),
-            "operateur": "Léa",
-        }
-        data = json.loads(re.search(r'id="composer-templates"[^>]*>(.*?)</script>', html).group(1))  # type: ignore[union-attr]
-        assert (
-            data[str(default_template.id)]["body"]
-            == "Le {date}, {contact} a appelé.\n— {operateur}"
-        )
+        # The script asks the server for filled text: no raw template, no values in the page.
+        assert "composer-templates" not in html and "composer-fill" not in html
+        assert "{date}" not in html
+        assert f'data-text-url="{reverse("ui:composer_text", args=[world.client_a.id])}"' in html
 
     def test_it_ignores_a_default_template_no_longer_usable(
         self, world: World, default_template: Any
@@ -150,6 +145,7 @@ class TestClientUser:
             "Rappel pour",
             "Le patient rappellera",
             "composer-templates",
+            "data-text-url",
             "data-phrases",
         ]:
             assert secret not in html, secret
@@ -236,3 +232,91 @@ def test_it_opens_a_client_users_composer_without_the_aids_queries(
     tables = ("messaging_messagetemplate", "clients_instruction", "messaging_inputphrase")
     read = [t for q in ctx.captured_queries for t in tables if f'FROM "{t}"' in q["sql"]]
     assert read == []
+
+
+class TestComposerText:
+    """The composer's text comes from the server (composer_text): one place fills placeholders."""
+
+    def post(self, http: Any, world: World, **fields: str) -> Any:
+        url = reverse("ui:composer_text", args=[world.client_a.id])
+        return http.post(url, fields)
+
+    def test_it_fills_a_template_with_a_slot_where_the_contact_will_go(
+        self, world: World, default_template: Any
+    ) -> None:
+        response = self.post(
+            login(world.operateur_a), world, mode="template", template=str(default_template.id)
+        )
+        assert response.status_code == 200
+        today = timezone.localdate().strftime("%d/%m/%Y")
+        assert response.json() == {
+            "subject": "Rappel pour Dr Cécile Lemoine",
+            "body": f"Le {today}, {SLOT} a appelé.\n— Léa",
+            "consigne": "Demander la date de naissance.",
+            "vad": True,
+            "circle": False,
+        }
+
+    def test_it_fills_the_chosen_contact(self, world: World, default_template: Any) -> None:
+        contact = f.ContactFactory(client=world.client_a, name="Hélène Moreau")
+        http = login(world.operateur_a)
+        answer = self.post(
+            http, world, mode="template", template=str(default_template.id), contact=str(contact.id)
+        ).json()
+        assert answer["body"].startswith("Le ") and "Hélène Moreau a appelé." in answer["body"]
+        # Text changed by hand: only its empty slots take the name.
+        answer = self.post(
+            http,
+            world,
+            mode="text",
+            contact=str(contact.id),
+            subject=f"Pour {SLOT}",
+            body=f"{SLOT} rappellera. {{client}}",
+        ).json()
+        assert answer == {
+            "subject": "Pour Hélène Moreau",
+            "body": "Hélène Moreau rappellera. Dr Cécile Lemoine",
+        }
+
+    def test_it_answers_404_for_another_permanences_template_or_contact(
+        self, world: World, default_template: Any
+    ) -> None:
+        http = login(world.operateur_a)
+        other = f.TemplateFactory(permanence=world.perm_b, name="Ailleurs", subject="x", body="y")
+        response = self.post(http, world, mode="template", template=str(other.id))
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Modèle de message introuvable."}
+        stranger = f.ContactFactory(client=world.client_b, name="Inconnu")
+        response = self.post(http, world, mode="text", contact=str(stranger.id), subject="a")
+        assert response.status_code == 404
+        response = self.post(http, world, mode="text", contact="pas-un-id", subject="a")
+        assert response.status_code == 404
+
+    def test_it_is_for_staff_who_may_write_only(self, world: World, default_template: Any) -> None:
+        fields = {"mode": "template", "template": str(default_template.id)}
+        assert self.post(login(world.client_user_a), world, **fields).status_code == 403
+        assert self.post(login(world.gerant_b), world, **fields).status_code == 404
+
+    def test_a_sent_slot_becomes_the_contact_or_nothing(
+        self, world: World, default_template: Any
+    ) -> None:
+        http = login(world.operateur_a)
+        contact = f.ContactFactory(client=world.client_a, name="Hélène Moreau")
+        url = reverse("ui:send", args=[world.client_a.id])
+        base = {"idempotency_key": "k1", "template": str(default_template.id)}
+        http.post(url, base | {"subject": f"Rappel {SLOT}", "body": f"{SLOT} a appelé."})
+        http.post(
+            url,
+            base
+            | {
+                "idempotency_key": "k2",
+                "subject": f"Rappel {SLOT}",
+                "body": f"{SLOT} a appelé.",
+                "contact": str(contact.id),
+            },
+        )
+        sent = list(Message.objects.order_by("created_at").values_list("subject", "body"))
+        assert sent == [
+            ("Rappel", " a appelé."),
+            ("Rappel Hélène Moreau", "Hélène Moreau a appelé."),
+        ]

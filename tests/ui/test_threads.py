@@ -210,6 +210,26 @@ class TestThread:
         assert message.status == Message.STATUS_NORMAL
         assert "Passer en tâche à faire" in html
 
+    def test_it_labels_the_task_date_and_shows_it_only_to_who_may_change_the_task(
+        self, world: World
+    ) -> None:
+        message = sent(world)
+        url = reverse("ui:thread", args=[message.id])
+        for who in (world.operateur_a, world.client_user_a):
+            html = login(who).get(url).content.decode()
+            assert (
+                '<label class="task-due-label" for="task-due">A faire le '
+                '<span class="muted">(facultatif)</span></label>'
+            ) in html
+        # A client user who reads the thread through sharing may not change the task.
+        colleague = f.ClientFactory(permanence=world.perm_a, name="Dr Remplaçant")
+        sharer = f.ClientUserFactory(client=colleague, email="remplacant@a.test")
+        f.ClientShareFactory(client=world.client_a, user=sharer)
+        html = login(sharer).get(url).content.decode()
+        assert "Rappel Mme Durand" in html
+        assert 'id="task-due"' not in html and "A faire le" not in html
+        assert "Passer en tâche à faire" not in html
+
     def test_it_refuses_a_bad_task_date(self, world: World) -> None:
         message = sent(world)
         response = login(world.operateur_a).post(

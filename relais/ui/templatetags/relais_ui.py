@@ -9,15 +9,25 @@ from typing import Any
 from django import template
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext_noop, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
 
+from relais.core.text import french_of
 from relais.delivery.models import Delivery
 from relais.messaging import selectors
 from relais.messaging.attachments import KINDS as ATTACH_KINDS
 from relais.messaging.models import HistoryEvent, Message
 
 register = template.Library()
+
+
+@register.filter
+def of_name(name: str) -> str:
+    """« du Dr Antoine Roche », « de Mme Durand » in French (core.text.french_of); « of … »
+    in English."""
+    if (get_language() or "fr").startswith("fr"):
+        return french_of(name or "")
+    return f"of {name}"
 
 
 @register.filter

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,11 +14,11 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from relais.clients.models import Client
-from relais.clients.selectors import access_client_by_id, instruction_list
+from relais.clients.selectors import access_client_by_id, access_contact_by_id, instruction_list
 from relais.core.errors import PermissionDenied, ValidationFailed
 from relais.messaging import rules
 from relais.messaging.attachments import KINDS as ATTACH_KINDS
-from relais.messaging.placeholders import placeholder_values, placeholders_fill
+from relais.messaging.placeholders import SLOT, placeholder_values, placeholders_fill
 from relais.messaging.selectors import phrase_list, recipient_candidates, template_list_for_client
 from relais.messaging.services import SendInput, client_for_send, message_send
 from relais.tenancy.models import User
@@ -42,17 +42,10 @@ def _require_can_write(user: User) -> None:
         raise PermissionDenied()
 
 
-def _templates_json(templates: list[Any]) -> dict[str, dict[str, Any]]:
-    return {
-        str(t.id): {
-            "subject": t.subject,
-            "body": t.body,
-            "consigne": t.consigne,
-            "vad": t.auto_vad,
-            "circle": t.auto_circle,
-        }
-        for t in templates
-    }
+def _fill_values(client: Client, user: User, contact_name: str | None) -> dict[str, str]:
+    return placeholder_values(
+        client_name=client.name, operator_first_name=user.first_name, contact_name=contact_name
+    )
 
 
 def composer_context(
@@ -80,13 +73,10 @@ def composer_context(
         "cc_chosen": cc,
         "errors": errors or {},
         "templates": templates,
-        "templates_data": _templates_json(templates),
         "consigne": consigne,
         "instructions": instructions,
         "phrases": phrase_list(user=user) if staff else [],
-        "fill_data": placeholder_values(
-            client_name=client.name, operator_first_name=user.first_name
-        ),
+        "slot": SLOT,
         "attach_kinds": ATTACH_KINDS,
         "is_client": user.is_client_user,
         "has_company": bool(client.company_id),
@@ -107,13 +97,13 @@ def _initial_values(client: Client, templates: list[Any], user: User) -> dict[st
     }
     default = client.default_template
     if default is not None and any(t.id == default.id for t in templates):
-        # {contact} stays until a contact is chosen; the composer's script fills it then.
-        fill = placeholder_values(client_name=client.name, operator_first_name=user.first_name)
+        # {contact} is an empty slot until a contact is chosen (composer_text fills it then).
+        fill = _fill_values(client, user, None)
         values.update(
             template=str(default.id),
             template_fresh=True,
-            subject=placeholders_fill(default.subject, fill),
-            body=placeholders_fill(default.body, fill),
+            subject=placeholders_fill(default.subject, fill, slots=True),
+            body=placeholders_fill(default.body, fill, slots=True),
             is_vad=default.auto_vad,
             copy_circle=default.auto_circle and bool(client.company_id),
         )
@@ -226,4 +216,45 @@ def recipient_search(request: HttpRequest, client_id: str) -> HttpResponse:
         for u in recipient_candidates(user=user, client=client, search=q, limit=12)
         if str(u.id) not in exclude
     ]
-    return render(request, "ui/partials/recipient_results.html", {"users": users, "q": q})
+    return render(request, "ui/partials/pickers.html#recipient-rows", {"users": users, "q": q})
+
+
+TEXT_MAX = 20000
+
+
+@page(staff_only=True)
+@require_POST
+def composer_text(request: HttpRequest, client_id: str) -> HttpResponse:
+    """The composer's subject and body as they will be sent, filled by the server.
+
+    mode=template: the chosen template's text (and its consigne, VAD and circle flags);
+    otherwise the posted subject and body, whose empty slots take the chosen contact's name.
+    Without a contact, {contact} is an empty slot (placeholders.SLOT)."""
+    user = current_user(request)
+    client = access_client_by_id(user, client_id)
+    _require_can_write(user)
+    post = request.POST
+    contact_id = post.get("contact", "")[:64]
+    contact_name = access_contact_by_id(client, contact_id).name if contact_id else None
+    values = _fill_values(client, user, contact_name)
+    if post.get("mode") == "template":
+        template_id = post.get("template", "")[:64]
+        templates = template_list_for_client(client=client)
+        template = next((t for t in templates if str(t.id) == template_id), None)
+        if template is None:
+            return JsonResponse({"detail": _("Modèle de message introuvable.")}, status=404)
+        return JsonResponse(
+            {
+                "subject": placeholders_fill(template.subject, values, slots=True),
+                "body": placeholders_fill(template.body, values, slots=True),
+                "consigne": template.consigne,
+                "vad": template.auto_vad,
+                "circle": template.auto_circle and bool(client.company_id),
+            }
+        )
+    return JsonResponse(
+        {
+            "subject": placeholders_fill(post.get("subject", "")[:TEXT_MAX], values, slots=True),
+            "body": placeholders_fill(post.get("body", "")[:TEXT_MAX], values, slots=True),
+        }
+    )

@@ -29,7 +29,7 @@ def contact_search(request: HttpRequest, client_id: str) -> HttpResponse:
         contacts = contact_list(client=client, search=q, limit=PICK_LIMIT)
         return render(
             request,
-            "ui/partials/contact_pick.html",
+            "ui/partials/pickers.html#contact-rows",
             {"client": client, "contacts": contacts, "q": q},
         )
     contacts = contact_list(client=client, search=q, limit=PANEL_LIMIT + 1)
@@ -53,7 +53,9 @@ def contact_new(request: HttpRequest, client_id: str) -> HttpResponse:
         contact = contact_create(user=user, client=client, **values)
     except ValidationFailed as exc:
         pick = mode == "pick"
-        template = "ui/partials/contact_pick_new.html" if pick else "ui/partials/contact_form.html"
+        template = (
+            "ui/partials/pickers.html#contact-new" if pick else "ui/partials/contact_form.html"
+        )
         response = render(
             request,
             template,
@@ -66,7 +68,7 @@ def contact_new(request: HttpRequest, client_id: str) -> HttpResponse:
         )
     if mode == "pick":
         return render(
-            request, "ui/partials/contact_pick_new.html", {"client": client, "chosen": contact}
+            request, "ui/partials/pickers.html#contact-new", {"client": client, "chosen": contact}
         )
     if not is_htmx(request):
         return redirect("ui:client", client.id)

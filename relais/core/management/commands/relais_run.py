@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
 from relais.core.processes import delivery_commands, manage, supervise
+from relais.demo import LOGINS, PASSWORD
+
+
+def run_environment(host: str, port: int, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the launched processes: links in copies (SITE_URL) point to the
+    address being served, unless SITE_URL is set."""
+    env = dict(environ)
+    if not env.get("SITE_URL"):
+        shown = "127.0.0.1" if host in ("0.0.0.0", "0", "") else host
+        env["SITE_URL"] = f"http://{shown}:{port}"
+    return env
 
 
 class Command(BaseCommand):
@@ -19,18 +31,18 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        # Imported here: the demo's data only when the demo is launched.
-        from relais.demo import LOGINS, PASSWORD
-
-        address = f"{options['host']}:{options['port']}"
-        processes = [("worker d'envoi", subprocess.Popen(cmd)) for cmd in delivery_commands(1)]
-        processes.append(
-            ("serveur web", subprocess.Popen(manage("runserver", "--noreload", address)))
-        )
-        url = f"http://{address}/"
+        host, port = options["host"], options["port"]
+        env = run_environment(host, port, os.environ)
+        address = f"{host}:{port}"
+        processes = [
+            ("worker d'envoi", subprocess.Popen(cmd, env=env)) for cmd in delivery_commands(1)
+        ]
+        server = manage("relais_runserver", "--noreload", "--skip-checks", address)
+        processes.append(("serveur web", subprocess.Popen(server, env=env)))
         lines = [
             "",
-            f"  Relais tourne sur {url}",
+            f"  Relais tourne sur http://{address}/",
+            f"  Liens des copies e-mail et SMS : {env['SITE_URL']}/",
             f"  Comptes de démonstration (mot de passe « {PASSWORD} ») :",
             *(f"    {email:<28} {label}" for email, label in LOGINS),
             "  Copies e-mail/SMS/fax : boîte d'envoi locale (menu « Boîte d'envoi »).",

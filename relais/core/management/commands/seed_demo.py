@@ -8,6 +8,25 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from relais.demo import LOGINS, PASSWORD
 
+# What the seeding reports it created (relais.demo.seed), as the console says it.
+CREATED_FR: dict[str, str] = {
+    "permanences": "permanences",
+    "companies": "compagnies",
+    "staff users": "comptes du personnel",
+    "clients": "clients",
+    "client users": "comptes clients",
+    "contacts": "contacts",
+    "sharing rules": "règles de partage",
+    "templates": "modèles de messages",
+    "templates with placeholders": "modèles à variables",
+    "instructions": "instructions",
+    "phrases": "phrases d'aide à la saisie",
+    "banners": "bandeaux",
+    "messages": "messages",
+    "appointment motifs": "motifs de rendez-vous",
+    "appointments": "rendez-vous",
+}
+
 
 class Command(BaseCommand):
     help = "Creates the demo data (Permanence Azur and Permanence Horizon). Idempotent."
@@ -23,11 +42,13 @@ class Command(BaseCommand):
 
         report = demo_seed()
         if report.changed:
-            created = ", ".join(f"{count} {what}" for what, count in report.created.items())
-            self.stdout.write(self.style.SUCCESS(f"Demo data created: {created}."))
+            created = ", ".join(
+                f"{count} {CREATED_FR.get(what, what)}" for what, count in report.created.items()
+            )
+            self.stdout.write(self.style.SUCCESS(f"Données de démonstration créées : {created}."))
         else:
-            self.stdout.write("Demo data already present: nothing to do.")
+            self.stdout.write("Données de démonstration déjà présentes : rien à faire.")
         if options["logins"]:
-            self.stdout.write(f"Demo logins (password: {PASSWORD}):")
+            self.stdout.write(f"Comptes de démonstration (mot de passe « {PASSWORD} ») :")
             for email, description in LOGINS:
-                self.stdout.write(f"  {email:<42} {description}")
+                self.stdout.write(f"  {email:<28} {description}")

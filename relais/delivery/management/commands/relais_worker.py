@@ -167,9 +167,10 @@ class Command(BaseCommand):
         verbose = options["verbosity"] >= 1
         if verbose:
             self.stdout.write(
-                f"relais_worker {WORKER_NAME}: "
-                f"{'wake-ups from the database queue + ' if run_tasks else ''}"
-                f"sweep every {options['sweep']} s, lease {settings.RELAIS_DELIVERY_LEASE} s"
+                f"Worker d'envoi {WORKER_NAME} : "
+                f"{'réveils par la file de la base + ' if run_tasks else ''}"
+                f"balayage toutes les {options['sweep']:g} s, "
+                f"bail de {settings.RELAIS_DELIVERY_LEASE} s"
             )
         with worker_session() as pool:
             if options["once"]:
@@ -204,7 +205,8 @@ class Command(BaseCommand):
 
     def _report(self, stats: Stats) -> None:
         self.stdout.write(
-            f"{stats.sent} envoyée(s), {stats.retried} à réessayer, {stats.failed} en échec"
+            f"Envoi des copies (e-mail, SMS, fax) : {stats.sent} envoyée(s), "
+            f"{stats.retried} à réessayer, {stats.failed} en échec"
         )
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:

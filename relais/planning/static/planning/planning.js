@@ -3,9 +3,9 @@
 (function () {
   "use strict";
 
-  function $(sel, root) {
-    return (root || document).querySelector(sel);
-  }
+  // The shared helpers and the one dialog loader: ui/js/core.js, loaded first by the base.
+  var R = window.Relais;
+  var $ = R.$;
 
   function dialogParts() {
     return { dialog: $("#planning-dialog"), body: $("#planning-dialog-body") };
@@ -18,23 +18,11 @@
   }
 
   function openAppointment(url) {
-    var p = dialogParts();
-    if (!p.dialog || !p.body || !window.htmx) {
-      window.location.href = url;
-      return;
-    }
-    p.body.innerHTML = '<p class="composer-loading">Ouverture…</p>';
-    if (!p.dialog.open) p.dialog.showModal();
-    htmx.ajax("GET", url, { target: "#planning-dialog-body", swap: "innerHTML" }).then(function () {
-      focusFirst(p.body);
-    });
+    R.openDialog("planning-dialog", "planning-dialog-body", url, "Ouverture…", focusFirst);
   }
 
   function closeAppointment() {
-    var p = dialogParts();
-    if (!p.dialog || !p.dialog.open) return;
-    p.dialog.close();
-    p.body.innerHTML = "";
+    R.closeDialog("planning-dialog", "planning-dialog-body");
   }
 
   function appointmentForm(el) {
@@ -65,34 +53,7 @@
       closeAppointment();
       return;
     }
-    // The popup's contact picker (the composer's markup, so the same endpoints serve both);
-    // its helpers come from ui/relais.js, which the base layout loads first.
-    var form = appointmentForm(el);
-    if (!form) return;
-    var pick = el.closest("[data-pick-contact]");
-    if (pick) {
-      window.Relais.setContact(form, pick.getAttribute("data-id"), pick.getAttribute("data-name"));
-      $("#contact-results", form).innerHTML = "";
-      var q = $("#contact-q", form);
-      if (q) q.value = "";
-      var note = $("#appt-note", form);
-      if (note) note.focus();
-      return;
-    }
-    if (el.closest("[data-contact-clear]")) {
-      $("#contact-chosen", form).innerHTML = "";
-      var cq = $("#contact-q", form);
-      if (cq) cq.focus();
-      return;
-    }
-    var subOpen = el.closest("[data-subform-open]");
-    if (subOpen) {
-      window.Relais.openSubform(form, subOpen);
-      return;
-    }
-    if (el.closest("[data-subform-cancel]")) {
-      window.Relais.cancelSubform(el.closest("[data-subform]"));
-    }
+    // The popup's contact picker is the composer's (ui/js/pickers.js: rows, chips, Enter).
   });
 
   document.addEventListener("keydown", function (ev) {
@@ -104,22 +65,9 @@
       if (save && !save.disabled) form.requestSubmit(save);
       return;
     }
-    if (ev.key !== "Enter" || ev.shiftKey || ev.target.tagName !== "INPUT") return;
-    // Enter acts inside the contact search and the little « nouveau contact » form.
-    var sub = ev.target.closest("[data-subform]");
-    if (sub) {
-      ev.preventDefault();
-      var btn = $("[data-subform-submit]", sub);
-      if (btn) btn.click();
-      return;
-    }
-    if (ev.target.id === "contact-q") {
-      ev.preventDefault();
-      var first = $("#contact-results button", form);
-      if (first) first.click();
-      return;
-    }
-    if (ev.target.id === "cancel-reason") ev.preventDefault();
+    // Enter in the contact search and the little « nouveau contact » form acts there
+    // (ui/js/pickers.js); in the cancellation reason it does not save.
+    if (ev.key === "Enter" && ev.target.id === "cancel-reason") ev.preventDefault();
   });
 
   // Choosing a motif proposes its usual duration, unless the duration was typed.
