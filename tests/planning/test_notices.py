@@ -68,6 +68,11 @@ def absence(**extra: Any) -> NoticeInput:
     return NoticeInput(**values)
 
 
+def message_of(notice: Notice) -> Message:
+    assert notice.message_id is not None
+    return Message.objects.get(pk=notice.message_id)
+
+
 def nothing_written() -> None:
     assert not Notice.objects.exists()
     assert not Delivery.objects.exists()
@@ -104,7 +109,7 @@ def test_it_sends_one_copy_per_contact_through_the_worker(world: World, day: Not
         author=world.operateur_a, client=world.client_a, data=delay(), idempotency_key="k1"
     )
     assert created
-    copies = Delivery.objects.filter(message_id=notice.message_id).order_by("to_name")
+    copies = Delivery.objects.filter(message=message_of(notice)).order_by("to_name")
     assert [(d.to_name, d.channel, d.status) for d in copies] == [
         ("Hélène Durand", "sms", "queued"),
         ("Marc Petit", "sms", "queued"),
@@ -128,7 +133,7 @@ def test_it_writes_the_summary_on_the_client_file_and_a_journal_line(
     world: World, day: NoticeDay
 ) -> None:
     notice, _ = notice_send(author=world.operateur_a, client=world.client_a, data=delay())
-    message = Message.objects.get(id=notice.message_id)
+    message = message_of(notice)
     assert message.subject == "Retard de 40 min signalé à 4 patients"
     assert "Henri Sansrien" in message.body and "À appeler" in message.body
     assert not message.is_private
@@ -181,7 +186,7 @@ def test_an_absence_cancels_each_appointment_once_and_a_second_click_sends_nothi
     # 8 contacts (Marc Petit once, of his first appointment): 7 copies, 1 to call.
     assert Delivery.objects.count() == 7
     assert notice.recipient_count == 7
-    subject = Message.objects.get(id=notice.message_id).subject
+    subject = message_of(notice).subject
     assert subject == (
         "Absence du 08/12/2026 au 09/12/2026 signalée à 7 patients, 10 rendez-vous annulés"
     )
