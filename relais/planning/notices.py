@@ -71,7 +71,7 @@ DEFAULT_TEXTS: dict[str, str] = {
     ),
     ABSENCE: (
         "Bonjour {contact}, {client} sera absent le {date} et ne pourra pas assurer votre "
-        "rendez-vous de {heure}. Merci de rappeler le cabinet pour en fixer un autre."
+        "rendez-vous de {heure}. Merci de rappeler le cabinet."
     ),
 }
 

@@ -50,7 +50,13 @@
     if (out) out.textContent = String(total);
   }
 
+  // Set once a notice that cancelled appointments is shown: closing the popup then reloads the
+  // week (the popup's body is already emptied by the time "close" fires).
+  var reloadOnClose = false;
+
   function setUp(root) {
+    var sent = $("[data-notice-sent]", root || document);
+    if (sent && sent.getAttribute("data-cancelled") !== "0") reloadOnClose = true;
     var forms = (root || document).querySelectorAll("form[data-notice]");
     for (var i = 0; i < forms.length; i++) showKind(forms[i]);
     var done = $(".notice-done", root || document);
@@ -97,8 +103,7 @@
     if (p.dialog) {
       p.dialog.addEventListener("close", function () {
         // Cancelled appointments: the week shows them as such.
-        var sent = $("[data-notice-sent]", p.body);
-        if (sent && sent.getAttribute("data-cancelled") !== "0") window.location.reload();
+        if (reloadOnClose) window.location.reload();
       });
     }
   });
