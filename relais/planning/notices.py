@@ -31,7 +31,7 @@ from django.utils import timezone
 from relais.clients.models import Client, Contact
 from relais.core.bulk import insert_together
 from relais.core.errors import NotFound, PermissionDenied, ValidationFailed
-from relais.core.phones import is_mobile
+from relais.core.phones import display_phone, is_mobile
 from relais.core.queries import first_or_none
 from relais.core.validation import Errors
 from relais.delivery.models import Delivery
@@ -419,18 +419,28 @@ def _when(preview: NoticePreview) -> str:
     return f"du {day_long(preview.date)} au {day_long(preview.to_date)}"
 
 
+def _slot(preview: NoticePreview, r: NoticeRecipient) -> str:
+    """ "14:00", or "08/12 14:00" over several days."""
+    time = time_fr(r.appointment.start)
+    return time if preview.date == preview.to_date else f"{r.appointment.date:%d/%m} {time}"
+
+
+def _address(r: NoticeRecipient) -> str:
+    return r.to if r.channel == EMAIL else display_phone(r.to)
+
+
 def notice_body(preview: NoticePreview, cancelled: int) -> str:
     lines = [f"{KIND_LABELS[preview.kind]} — {_when(preview)}."]
     if preview.copies:
         lines += ["", "Prévenus :"]
         lines += [
-            f"- {time_fr(r.appointment.start)} {r.contact.name} ({r.channel_label} : {r.to})"
+            f"- {_slot(preview, r)} {r.contact.name} ({r.channel_label} : {_address(r)})"
             for r in preview.copies
         ]
     if preview.to_call:
         lines += ["", "À appeler (ni mobile ni e-mail) :"]
         lines += [
-            f"- {time_fr(r.appointment.start)} {r.contact.name}" + (f" ({r.to})" if r.to else "")
+            f"- {_slot(preview, r)} {r.contact.name}" + (f" ({_address(r)})" if r.to else "")
             for r in preview.to_call
         ]
     if cancelled:
@@ -533,19 +543,7 @@ def _write(
     events = [summary.created] + [
         summary.queued(f"{d.get_channel_display()} → {d.to_name} ({d.to})") for d in deliveries
     ]
-    movements = [
-        Movement(
-            permanence_id=client.permanence_id,
-            client=client,
-            appointment=None,
-            notice=notice,
-            actor=author,
-            kind=Movement.NOTICE,
-            at=now,
-            summary=subject[:300],
-            detail=f"{KIND_LABELS[preview.kind]} — {_when(preview)}"[:500],
-        )
-    ]
+    movements = []
     for appointment in cancelled:
         appointment.status = Appointment.CANCELLED
         movements.append(
@@ -561,6 +559,20 @@ def _write(
                 changes={"status": [Appointment.BOOKED, Appointment.CANCELLED]},
             )
         )
+    # Written last: the journal, newest first, shows it above its cancellations.
+    movements.append(
+        Movement(
+            permanence_id=client.permanence_id,
+            client=client,
+            appointment=None,
+            notice=notice,
+            actor=author,
+            kind=Movement.NOTICE,
+            at=now,
+            summary=subject[:300],
+            detail=f"{KIND_LABELS[preview.kind]} — {_when(preview)}"[:500],
+        )
+    )
     insert_together([[summary.message], [notice], [summary.read], deliveries, events, movements])
     if cancelled:
         Appointment.objects.filter(

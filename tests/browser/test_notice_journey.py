@@ -53,6 +53,7 @@ def test_a_delay_from_the_week_view(
     page.set_viewport_size(DESKTOP)
     log_in(page, live_server, "operateur@azur.test")
     page.goto(f"{live_server.url}/clients/{doctor.id}/planning/?semaine={day.isoformat()}")
+    screenshot("notice-00-week", full_page=False)
     page.get_by_role("link", name=f"Prévenir les patients du {day_short(day)}").click()
     dialog = page.locator("dialog#planning-dialog")
     expect(
@@ -196,5 +197,7 @@ def test_an_absence_over_two_days_sent_with_a_double_click(
     dialog.get_by_role("button", name="Fermer (Échap)").click()
     expect(page.locator("table.week a.appt.cancelled").first).to_be_visible()
     page.goto(f"{live_server.url}/clients/{doctor.id}/planning/mouvements/")
-    expect(page.locator("body")).to_contain_text("Patients prévenus")
+    first = page.locator(".movement").first
+    expect(first).to_contain_text("Patients prévenus")
+    expect(first).to_contain_text("signalée à 8 patients, 9 rendez-vous annulés")
     screenshot("notice-10-journal", full_page=False)
