@@ -93,6 +93,12 @@ def test_an_absence_cancels_and_answers_the_cancelled_ids(world: World, day: Not
     cancelled = response.json()["cancelled"]
     assert sorted(cancelled) == sorted(str(a.id) for a in day.appointments.values())
     assert Appointment.objects.filter(status=Appointment.CANCELLED).count() == 8
+    journal = call(http, "GET", f"/clients/{world.client_a.id}/movements").json()["items"]
+    assert journal[0]["kind"] == "notice" and journal[0]["appointment"] is None
+    assert journal[0]["summary"].startswith(
+        "Absence du 07/12/2026 au 08/12/2026 signalée à 7 patients"
+    )
+    assert [m["kind"] for m in journal[1:]] == ["cancelled"] * 8
 
 
 @pytest.mark.parametrize(
