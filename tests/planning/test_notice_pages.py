@@ -167,3 +167,20 @@ def test_the_default_text_is_saved_from_the_form(world: World, day: NoticeDay) -
     assert "Texte enregistré" in response.content.decode()
     assert NoticeSettings.objects.get(client=world.client_a).delay_text == "{client} : {retard}."
     assert "{client} : {retard}." in http.get(url(world)).content.decode()
+
+
+def test_a_gerant_turns_the_client_portal_s_notices_off_from_the_form(
+    world: World, day: NoticeDay
+) -> None:
+    assert "client_may_notify" not in login(world.operateur_a).get(url(world)).content.decode()
+    http = login(world.gerant_a)
+    assert 'name="client_may_notify" checked' in http.get(url(world)).content.decode()
+    response = http.post(url(world), form(action="client_may_notify"))
+    assert response.status_code == 200
+    assert not NoticeSettings.objects.get(client=world.client_a).client_may_notify
+    assert login(world.client_user_a).get(url(world)).status_code == 403
+    forbidden = login(world.operateur_a).post(
+        url(world), form(action="client_may_notify", client_may_notify="on")
+    )
+    assert forbidden.status_code == 403
+    assert not NoticeSettings.objects.get(client=world.client_a).client_may_notify
