@@ -317,3 +317,19 @@ def test_a_typographic_text_is_sent_in_gsm7(world: World, day: NoticeDay) -> Non
     assert sms.sms_segments == 1
     email = next(r for r in preview.recipients if r.channel == "email")
     assert email.text == "« Retard » de 40 min – désolé…"
+
+
+def test_a_copy_that_fails_shows_on_the_summary_thread_and_for_its_author(
+    world: World, day: NoticeDay
+) -> None:
+    from relais.delivery.selectors import failed_deliveries_for_author
+
+    memory.fail("+33687654321", "Numéro inexistant.", permanent=True)
+    notice, _ = notice_send(author=world.operateur_a, client=world.client_a, data=delay())
+    stats = deliver_due(grace=0)
+    assert (stats.sent, stats.failed) == (3, 1)
+    failed = Delivery.objects.get(status=Delivery.FAILED)
+    assert failed.to_name == "Marc Petit" and failed.message_id == notice.message_id
+    line = HistoryEvent.objects.get(message_id=notice.message_id, kind=HistoryEvent.COPY_FAILED)
+    assert "Numéro inexistant." in line.detail
+    assert [d.id for d in failed_deliveries_for_author(user=world.operateur_a)] == [failed.id]
