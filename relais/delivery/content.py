@@ -140,8 +140,10 @@ def build_copy(delivery: Delivery, cache: ContentCache | None = None) -> Outgoin
         callback_url=callback_url(delivery),
     )
     sender = formataddr((message.permanence.name, _sender_address()))
-    if delivery.contact_id is not None:
-        # A notice's copy to a contact (planning.notices): its own text, as written.
+    if delivery.text:
+        # A notice's copy to a contact (planning.notices): its own text, as written. Told by
+        # its text, not its contact (which may have been deleted since): such a copy must
+        # never carry the summary message it is attached to.
         _notice_parts(copy, delivery, sender)
         return copy
     if delivery.channel == Delivery.EMAIL:

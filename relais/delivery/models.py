@@ -46,7 +46,8 @@ class Delivery(BaseModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # A notice's copy (planning.Notice) goes to one of the client's contacts with its own
-    # text, filled in for that contact; the message is then the notice's summary message.
+    # text, filled in for that contact (never empty: the text is what marks such a copy); the
+    # message is then the notice's summary message.
     contact = models.ForeignKey(
         "clients.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -593,7 +593,7 @@ def notice_deliveries(notice: Notice) -> list[Delivery]:
     if notice.message_id is None:
         return []
     return list(
-        Delivery.objects.filter(message_id=notice.message_id, contact__isnull=False).order_by(
-            "created_at", "id"
-        )
+        Delivery.objects.filter(message_id=notice.message_id)
+        .exclude(text="")
+        .order_by("created_at", "id")
     )

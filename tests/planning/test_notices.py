@@ -333,3 +333,14 @@ def test_a_copy_that_fails_shows_on_the_summary_thread_and_for_its_author(
     line = HistoryEvent.objects.get(message_id=notice.message_id, kind=HistoryEvent.COPY_FAILED)
     assert "Numéro inexistant." in line.detail
     assert [d.id for d in failed_deliveries_for_author(user=world.operateur_a)] == [failed.id]
+
+
+def test_a_copy_whose_contact_was_deleted_still_carries_its_own_text(
+    world: World, day: NoticeDay
+) -> None:
+    notice_send(author=world.operateur_a, client=world.client_a, data=delay())
+    day.contacts["Marc Petit"].delete()
+    assert deliver_due(grace=0).sent == 4
+    sent = memory.sent_to("+33687654321")[0]
+    assert sent.text.startswith("Bonjour Marc Petit, Dr Cécile Lemoine a environ 40 min")
+    assert "Retard de 40 min signalé" not in sent.text
