@@ -9,9 +9,9 @@ own table; this prints a summary of what ran, for how long, and how it ended.
 For each base: generate.py (once: nothing when the base is there; the 1m base takes about five
 minutes), then the reading benchmarks (tasks, pages, memory), then those that write into the
 base (send, and the load test when locust is installed). Then, once, the benchmarks with a
-database of their own (delivery, pdf). The bases and their databases: bench/common.py. Run on
-a quiet machine: anything else running shows in the wall-clock figures (the CPU columns much
-less).
+database of their own (delivery, pdf, notice). The bases and their databases:
+bench/common.py. Run on a quiet machine: anything else running shows in the wall-clock figures
+(the CPU columns much less).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ PER_SCALE: dict[str, Step] = {
 ONCE: dict[str, Step] = {
     "delivery": ("delivery_bench.py", [], ["--copies", "500", "--latency-sends", "50"]),
     "pdf": ("pdf_bench.py", [], ["--runs", "1"]),
+    "notice": ("notice_bench.py", [], ["--runs", "3"]),
 }
 # Scripts that take --scale / --database-url (those of other issues read BENCH_DATABASE_URL).
 SCALED = {"generate", "tasks", "pages", "memory"}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
 from django.utils import timezone
 
 from relais.clients.models import Client, ClientShare, Company, Contact
 from relais.messaging.models import Message, MessageTemplate
+from relais.planning.models import Appointment
 from relais.tenancy import permissions as perms
 from relais.tenancy.models import Permanence, Role, User
 
@@ -124,3 +127,19 @@ class MessageFactory(factory.django.DjangoModelFactory[Message]):
     subject = factory.Sequence(lambda n: f"Sujet {n}")
     body = "Merci de rappeler."
     last_activity_at = factory.LazyFunction(timezone.now)
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory[Appointment]):
+    """A booked appointment row (no journal line): for notice and list tests. Tests of the
+    planning's own writes use relais.planning.services."""
+
+    class Meta:
+        model = Appointment
+
+    client = factory.SubFactory(ClientFactory)
+    permanence = factory.LazyAttribute(lambda o: o.client.permanence)
+    date = factory.LazyFunction(timezone.localdate)
+    start = dt.time(9, 0)
+    duration = 15
+    created_by = factory.SubFactory(StaffFactory, permanence=factory.SelfAttribute("..permanence"))
+    updated_at = factory.LazyFunction(timezone.now)

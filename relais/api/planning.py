@@ -104,11 +104,13 @@ class AppointmentTypePatch(Schema):
 
 
 class MovementOut(Schema):
-    kind: str = Field(description="created, moved, modified or cancelled.")
+    kind: str = Field(description="created, moved, modified, cancelled or notice.")
     label: str
     at: dt.datetime
     actor: Ref | None
-    appointment: str = Field(description="The appointment id.")
+    appointment: str | None = Field(
+        description="The appointment id; null for a notice (« Patients prévenus »)."
+    )
     summary: str = Field(description="The appointment after the movement, in French.")
     detail: str = Field(description='What changed, e.g. "Déplacé du 30/11 10:00 au 01/12 14:30".')
     changes: dict[str, Any] = Field(description="{field: [before, after]}.")
@@ -206,7 +208,7 @@ def movement_out(m: Movement) -> dict[str, Any]:
         "label": m.get_kind_display(),
         "at": local(m.at),
         "actor": ref(m.actor),
-        "appointment": str(m.appointment_id),
+        "appointment": str(m.appointment_id) if m.appointment_id else None,
         "summary": m.summary,
         "detail": m.detail,
         "changes": m.changes,

@@ -49,6 +49,23 @@ def _display_parsed(e164: str) -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
+def is_mobile(e164: str) -> bool:
+    """A number that receives SMS: French 06 / 07 without parsing, others by their type."""
+    if not e164:
+        return False
+    if e164.startswith("+33"):
+        return len(e164) == 12 and e164[3] in "67"
+    try:
+        number = phonenumbers.parse(e164, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return False
+    kind = phonenumbers.number_type(number)
+    return kind in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
 def phone_search_digits(e164: str) -> str:
     """Digits a search may match: the national form (0612…) and the international one."""
     if not e164:

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.html import escape
 
 from relais.delivery.backends.base import Attachment, OutgoingCopy
 from relais.delivery.models import Delivery
@@ -77,6 +79,12 @@ def build_copy(delivery: Delivery, cache: ContentCache | None = None) -> Outgoin
         callback_url=callback_url(delivery),
     )
     sender = formataddr((message.permanence.name, _sender_address()))
+    if delivery.text:
+        # A notice's copy to a contact (planning.notices): its own text, as written. Told by
+        # its text, not its contact (which may have been deleted since): such a copy must
+        # never carry the summary message it is attached to.
+        _notice_parts(copy, delivery, sender)
+        return copy
     if delivery.channel == Delivery.EMAIL:
         subject, text, html = cache.get(
             (message.id, "email", as_copy), lambda: _email_parts(message, as_copy=as_copy)
@@ -108,6 +116,33 @@ def build_copy(delivery: Delivery, cache: ContentCache | None = None) -> Outgoin
             Attachment(f"message-{str(message.id)[:8]}.pdf", pdf, "application/pdf")
         ]
     return copy
+
+
+def notice_email_subject(client_name: str) -> str:
+    return f"Votre rendez-vous — {client_name}"
+
+
+def _notice_parts(copy: OutgoingCopy, delivery: Delivery, sender: str) -> None:
+    """A notice's copy: the text filled in for the contact, by SMS or by e-mail (plain text and
+    the same text in HTML), from the permanence, without a link to the thread (the contact has
+    no account)."""
+    message = delivery.message
+    copy.from_email = sender
+    if delivery.channel == Delivery.SMS:
+        copy.text = delivery.text
+        copy.sms_unicode = sms_info(delivery.text).unicode
+        return
+    copy.subject = notice_email_subject(message.client.name)
+    copy.text = delivery.text + "\n"
+    paragraphs = [p for p in delivery.text.split("\n\n") if p.strip()]
+    copy.html = "".join("<p>" + escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
+    reply_to = getattr(settings, "RELAIS_REPLY_TO_EMAIL", "") or _sender_address()
+    copy.reply_to = formataddr((message.permanence.name, reply_to))
+    copy.headers = {
+        "Message-ID": email_message_id(delivery.id),
+        "Auto-Submitted": "auto-generated",
+        "X-Relais-Delivery": str(delivery.id),
+    }
 
 
 def email_subject(message: Message) -> str:

@@ -45,6 +45,13 @@ class Delivery(BaseModel):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A notice's copy (planning.Notice) goes to one of the client's contacts with its own
+    # text, filled in for that contact (never empty: the text is what marks such a copy); the
+    # message is then the notice's summary message.
+    contact = models.ForeignKey(
+        "clients.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(blank=True, default="")
     status = models.CharField(max_length=10, choices=STATUSES, default=QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from relais.clients.models import Client, Contact
+from relais.demo.notice_demo import notice_demo_seed
 from relais.planning.formats import monday_of
 from relais.planning.models import Appointment, AppointmentType, Movement
 from relais.planning.services import (
@@ -200,3 +201,5 @@ def planning_demo_seed(report: SeedReport) -> None:
             if client is None or Appointment.objects.filter(client=client).exists():
                 continue
             _client_week(spec, client, staff, motifs, monday=monday, now=now, report=report)
+    # A day to try « Prévenir » on (relais.demo.notice_demo).
+    notice_demo_seed(report)

@@ -97,27 +97,95 @@ class Appointment(BaseModel):
         return self.type.colour if self.type_id and self.type else "#6b7280"
 
 
+class Notice(BaseModel):
+    """« Prévenir d'un retard / d'une absence »: who asked, which kind, which period, which text.
+
+    Its copies are outbox rows (delivery.Delivery, one per contact, with its own text) attached
+    to the summary message written on the client's file; its line in the journal of movements
+    is a Movement of kind « notice »."""
+
+    DELAY = "delay"
+    ABSENCE = "absence"
+    KINDS = [(DELAY, "Retard"), (ABSENCE, "Absence")]
+
+    permanence = models.ForeignKey(Permanence, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=KINDS)
+    date = models.DateField()
+    to_date = models.DateField()
+    from_time = models.TimeField(null=True, blank=True)
+    minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    cancel_appointments = models.BooleanField(default=False)
+    # The text as typed (with its placeholders); each copy carries its own filled-in text.
+    text = models.TextField(max_length=1000)
+    message = models.ForeignKey(
+        "messaging.Message", on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    recipient_count = models.PositiveIntegerField(default=0)
+    to_call = models.JSONField(default=list, blank=True)
+    cancelled = models.JSONField(default=list, blank=True)
+    idempotency_key = models.CharField(max_length=120, blank=True, default="")
+
+    class Meta:
+        verbose_name = "avis de retard ou d'absence"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="notice_idempotency",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.date:%d/%m/%Y}"
+
+
+class NoticeSettings(models.Model):
+    """Per client: the default texts of a notice (empty: the permanence's wording) and whether
+    the client's own users may send notices from the client portal."""
+
+    client = models.OneToOneField(
+        "clients.Client", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    delay_text = models.TextField("texte par défaut d'un retard", blank=True, max_length=1000)
+    absence_text = models.TextField("texte par défaut d'une absence", blank=True, max_length=1000)
+    client_may_notify = models.BooleanField("le client peut prévenir lui-même", default=True)
+
+    class Meta:
+        verbose_name = "réglages des avis aux patients"
+
+
 class Movement(models.Model):
     """One line of a client's planning journal: who created, moved, changed or cancelled which
-    appointment, when, and what changed. Written with the change, never edited afterwards: the
-    texts are what was true at that moment."""
+    appointment, or warned the patients of a delay or an absence (a notice, no appointment),
+    when, and what changed. Written with the change, never edited afterwards: the texts are
+    what was true at that moment."""
 
     CREATED = "created"
     MOVED = "moved"
     MODIFIED = "modified"
     CANCELLED = "cancelled"
+    NOTICE = "notice"
     KINDS = [
         (CREATED, "Rendez-vous pris"),
         (MOVED, "Rendez-vous déplacé"),
         (MODIFIED, "Rendez-vous modifié"),
         (CANCELLED, "Rendez-vous annulé"),
+        (NOTICE, "Patients prévenus"),
     ]
 
     # Sequential: lines written in the same instant keep their order. Never shown in a URL.
     id = models.BigAutoField(primary_key=True)
     permanence = models.ForeignKey(Permanence, on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="movements")
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="movements"
+    )
+    notice = models.ForeignKey(
+        Notice, null=True, blank=True, on_delete=models.CASCADE, related_name="movements"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

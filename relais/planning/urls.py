@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from relais.planning import views
+from relais.planning import notice_views, views
 
 app_name = "planning"
 urlpatterns = [
@@ -23,6 +23,7 @@ urlpatterns = [
         name="appointment_cancel",
     ),
     path("clients/<str:client_id>/planning/mouvements/", views.journal, name="journal"),
+    path("clients/<str:client_id>/prevenir/", notice_views.notice_view, name="notice"),
     path("clients/<str:client_id>/activite/", views.activity, name="activity"),
     path("clients/<str:client_id>/activite/pdf/", views.activity_pdf, name="activity_pdf"),
     path(

@@ -108,6 +108,7 @@ def _week_context(request: HttpRequest, client: Client, day: dt.date) -> dict[st
                 i for i in instruction_list(user=user, client=client) if i.show_agenda
             ],
             "can_book": user.has_right(perms.PLANNING_ADD),
+            "can_notify": user.has_right(perms.PLANNING_NOTICE),
             "tab": "planning",
         }
     )

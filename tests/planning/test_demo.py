@@ -68,3 +68,23 @@ def test_the_demo_week_makes_a_planning_report() -> None:
     )
     assert report.counts["appointments"] >= 20
     assert len(report.planning_days) >= 4
+
+
+def test_the_demo_has_a_day_to_try_a_notice_on() -> None:
+    from relais.demo.notice_demo import notice_day
+    from relais.planning.notices import NoticeInput, notice_preview
+    from relais.tenancy.models import User
+
+    first = demo_seed()
+    assert first.created["notice day appointments"] == 8
+    client = Client.objects.get(name="Dr Cécile Lemoine")
+    operator = User.objects.filter(permanence=client.permanence, kind=User.STAFF).first()
+    assert operator is not None
+    day = notice_day(timezone.localdate())
+    preview = notice_preview(
+        user=operator,
+        client=client,
+        data=NoticeInput(kind="delay", date=day, from_time="14:00", minutes=40),
+    )
+    assert [r.channel for r in preview.recipients] == ["sms", "sms", "sms", "email", "call"]
+    assert "notice day appointments" not in demo_seed().created

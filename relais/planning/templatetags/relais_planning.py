@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from relais.core.phones import display_phone
 from relais.tenancy import permissions as perms
 
 register = template.Library()
@@ -28,3 +29,9 @@ def manages_motifs(user: Any) -> bool:
         and getattr(user, "is_staff_user", False)
         and user.has_right(perms.PLANNING_TYPES)
     )
+
+
+@register.filter
+def phone(value: str) -> str:
+    """A stored number the French way ("06 12 34 56 78")."""
+    return display_phone(value or "")

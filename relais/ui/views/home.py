@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from relais.clients.selectors import access_client_by_id, client_list
 from relais.messaging.selectors import message_list_shared_with
+from relais.planning.notices import notice_allowed, notice_settings_of
 from relais.ui.decorators import current_user, is_htmx, page
 from relais.ui.views.clients import client_file_context
 
@@ -37,4 +38,5 @@ def portal(request: HttpRequest) -> HttpResponse:
     client = access_client_by_id(user, user.client_id)
     context = client_file_context(request, client)
     context["shared"] = message_list_shared_with(user=user)
+    context["can_notify"] = notice_allowed(user, client, notice_settings_of(client))
     return render(request, "ui/portal.html", context)
