@@ -11,7 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.html import escape
 
 from relais.delivery.backends.base import Attachment, OutgoingCopy
