@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "relais.delivery",
     "relais.planning",
     "relais.exports",
+    "relais.escalation",
     "relais.ui",
 ]
 

@@ -459,12 +459,18 @@ def message_send(
         for d in deliveries
     ]
 
+    from relais.escalation.services import rows_for_send  # « Pris en compte » (issue 14)
+
+    ack_rows = rows_for_send(
+        message=message, client=client, author=author, deliveries=deliveries, now=now
+    )
+
     def write() -> None:
         # Every row in one round trip on PostgreSQL (relais.core.bulk). Inside a caller's
         # transaction a savepoint keeps a key conflict from breaking it.
         scope = transaction.atomic() if connection.in_atomic_block else nullcontext()
         with scope:
-            insert_together([[message], recipients, [read], deliveries, events])
+            insert_together([[message], recipients, [read], deliveries, events, *ack_rows])
             deliveries_enqueue_on_commit([d.id for d in deliveries])
 
     for attempt in (1, 2):
@@ -608,6 +614,10 @@ def task_set(*, user: User, message: Message, action: str, due_date: Any = None)
             HistoryEvent.objects.create(
                 message=message, actor=user, kind=kind, detail=detail, at=now
             )
+            if action in ("done", "cancel"):
+                from relais.escalation.services import escalation_stop
+
+                escalation_stop(message=message, reason=f"task_{action}", actor=user)
             if action != "done":
                 # Perhaps a done task open again: the « Urgent » counts must see it.
                 from relais.messaging import urgent
