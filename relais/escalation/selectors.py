@@ -20,6 +20,17 @@ def escalation_for_message(*, message: Message) -> Escalation | None:
     return Escalation.objects.filter(message_id=message.pk).first()
 
 
+def escalation_cached(message: Message) -> Escalation | None:
+    """The message's escalation; no query for a message fresh from message_send (the send
+    left it, or None, in the instance's cache)."""
+    cache = message._state.fields_cache
+    if "escalation" in cache:
+        return cache["escalation"]  # type: ignore[no-any-return]
+    found = escalation_for_message(message=message)
+    cache["escalation"] = found
+    return found
+
+
 def escalations_for_messages(ids: Iterable[Any]) -> dict[Any, Escalation]:
     """The escalations of a page of messages, by message id (one query): the list badges."""
     wanted = list(ids)
@@ -32,7 +43,8 @@ def escalation_json(escalation: Escalation | None) -> dict[str, Any] | None:
     """`escalation` of GET /api/v1/messages/{id}."""
     if escalation is None:
         return None
-    taken = list(EscalationStep.objects.filter(escalation=escalation))
+    # Nothing taken yet: no need to look.
+    taken = list(EscalationStep.objects.filter(escalation=escalation)) if escalation.next_step else []
     return {
         "state": escalation.state,
         "next_step_at": escalation.next_step_at.isoformat() if escalation.next_step_at else None,

@@ -119,6 +119,8 @@ def rows_for_send(
     """The rows message_send writes with a message that asks for acknowledgement (none
     otherwise): its Escalation and one AckRequest per e-mail and SMS copy. No query: the
     policy is read with the client."""
+    # The thread's answer right after the send reads the escalation from here (no query).
+    message._state.fields_cache["escalation"] = None
     if (
         not author.is_staff_user
         or message.is_client_remark
@@ -150,6 +152,7 @@ def rows_for_send(
         next_step=0,
         next_step_at=_plan(steps, final_alert, settings_["final_after_minutes"], now, 0),
     )
+    message._state.fields_cache["escalation"] = escalation
     return [[escalation], requests]
 
 
