@@ -117,7 +117,8 @@ def access_message_by_id(user: User, message_id: Any) -> Message:
 
 
 def list_prefetch(qs: QuerySet[Message]) -> QuerySet[Message]:
-    return qs.select_related("author", "contact", "client", "done_by", "template")
+    # "escalation": the list's « Pris en compte » / « En attente » badge, in the same query.
+    return qs.select_related("author", "contact", "client", "done_by", "template", "escalation")
 
 
 def message_list_for_client(
