@@ -50,6 +50,11 @@ class Person:
     mobile: str = ""
     user_id: uuid.UUID | None = None
 
+    @property
+    def key(self) -> str:
+        """The value of a <select> option: "kind:id"."""
+        return f"{self.kind}:{self.id}"
+
     def ref(self) -> dict[str, str]:
         return {"kind": self.kind, "id": str(self.id), "name": self.name}
 

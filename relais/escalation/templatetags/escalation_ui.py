@@ -117,3 +117,10 @@ def escalation_alerts(context: Any) -> list[dict[str, Any]]:
     if user is None or not getattr(user, "is_staff_user", False):
         return []
     return alerts_for_user(user=user)
+
+
+@register.filter
+def has_on_call_right(user: Any) -> bool:
+    from relais.tenancy import permissions as perms
+
+    return bool(user and getattr(user, "is_staff_user", False) and user.has_right(perms.MESSAGES_ON_CALL))
