@@ -37,7 +37,8 @@ def ack_page(request: HttpRequest, token: str) -> HttpResponse:
         "done": request.method == "POST",
     }
     response = render(request, "escalation/ack.html", context)
-    # The token is in the URL: never send it onwards in a Referer.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the URL: never send it to another site in a Referer. ("no-referrer"
+    # would also make the browser send `Origin: null` with the form, which CSRF refuses.)
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
