@@ -21,6 +21,7 @@ from relais.tenancy.access import require_staff
 from relais.tenancy.models import User
 
 router = Router(tags=["Prise en compte et astreinte"])
+BODY = Body(...)
 
 
 class EscalationOut(Schema):
@@ -56,9 +57,7 @@ def escalation_get(request: HttpRequest, client_id: str) -> Any:
 
 
 @router.put("/clients/{client_id}/escalation", response={200: EscalationOut, **ERROR_RESPONSES})
-def escalation_put(
-    request: HttpRequest, client_id: str, payload: dict[str, Any] = Body(...)
-) -> Any:
+def escalation_put(request: HttpRequest, client_id: str, payload: dict[str, Any] = BODY) -> Any:
     """Replaces the settings. Steps: `{after_minutes (1–1440), to: "same" | "on_call" |
     {kind, id}, channels: ["sms", "email"]}`, each after the previous one."""
     user, client = _client(request, client_id)
@@ -74,7 +73,7 @@ def on_call_get(request: HttpRequest, client_id: str) -> Any:
 
 
 @router.put("/clients/{client_id}/on-call", response={200: OnCallOut, **ERROR_RESPONSES})
-def on_call_put(request: HttpRequest, client_id: str, payload: dict[str, Any] = Body(...)) -> Any:
+def on_call_put(request: HttpRequest, client_id: str, payload: dict[str, Any] = BODY) -> Any:
     user, client = _client(request, client_id)
     return on_call_set(user=user, client=client, data=payload)
 

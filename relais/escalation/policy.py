@@ -303,9 +303,7 @@ def rota_clean(client: Client, data: Any) -> dict[str, Any]:
             errors.add(field, f"{label} : la fin doit suivre le début.")
         who = _who(client, raw.get("who"), field, errors, label)
         if start_at and end_at:
-            exceptions.append(
-                {"from": start_at.isoformat(), "to": end_at.isoformat(), "who": who}
-            )
+            exceptions.append({"from": start_at.isoformat(), "to": end_at.isoformat(), "who": who})
     errors.raise_if_any()
     weekly.sort(key=lambda s: (s["weekday"], s["from"]))
     exceptions.sort(key=lambda e: e["from"])
@@ -320,7 +318,9 @@ def rota_of(client: Client) -> dict[str, Any]:
     }
 
 
-def _slot_at(weekly: list[dict[str, Any]], local: dt.datetime) -> tuple[dict[str, Any], dt.datetime] | None:
+def _slot_at(
+    weekly: list[dict[str, Any]], local: dt.datetime
+) -> tuple[dict[str, Any], dt.datetime] | None:
     """The weekly slot covering that Paris wall-clock time, and its end (wall clock)."""
     wall = local.replace(tzinfo=None)
     for slot in weekly:
@@ -358,7 +358,7 @@ def _covering(rota: dict[str, Any], at: dt.datetime) -> tuple[dict[str, Any], dt
         return None
     slot, ends = found
     until = _aware(ends)
-    for start, _end, _who_ in exceptions:
+    for start, _end, _ in exceptions:
         if at < start < until:
             until = start
     return slot["who"], until

@@ -44,7 +44,9 @@ def escalation_json(escalation: Escalation | None) -> dict[str, Any] | None:
     if escalation is None:
         return None
     # Nothing taken yet: no need to look.
-    taken = list(EscalationStep.objects.filter(escalation=escalation)) if escalation.next_step else []
+    taken = (
+        list(EscalationStep.objects.filter(escalation=escalation)) if escalation.next_step else []
+    )
     return {
         "state": escalation.state,
         "next_step_at": escalation.next_step_at.isoformat() if escalation.next_step_at else None,

@@ -102,7 +102,9 @@ def _ack_request(delivery: Delivery, person: Person, now: dt.datetime) -> AckReq
     )
 
 
-def _plan(steps: Sequence[dict[str, Any]], final_alert: bool, final_after: int, start: dt.datetime, k: int) -> dt.datetime | None:
+def _plan(
+    steps: Sequence[dict[str, Any]], final_alert: bool, final_after: int, start: dt.datetime, k: int
+) -> dt.datetime | None:
     """When step k is due: steps are planned from the send, each after_minutes after the
     previous one; index len(steps) is the final alert."""
     if k > len(steps) or (k == len(steps) and not final_alert):
@@ -114,7 +116,12 @@ def _plan(steps: Sequence[dict[str, Any]], final_alert: bool, final_after: int, 
 
 
 def rows_for_send(
-    *, message: Message, client: Client, author: User, deliveries: Sequence[Delivery], now: dt.datetime
+    *,
+    message: Message,
+    client: Client,
+    author: User,
+    deliveries: Sequence[Delivery],
+    now: dt.datetime,
 ) -> list[list[Any]]:
     """The rows message_send writes with a message that asks for acknowledgement (none
     otherwise): its Escalation and one AckRequest per e-mail and SMS copy. No query: the
@@ -199,7 +206,9 @@ def acknowledge(
             next_step_at=None,
         )
         if won:
-            actor_id = pk if person_kind in ("staff", "client") and pk != message.client_id else None
+            actor_id = (
+                pk if person_kind in ("staff", "client") and pk != message.client_id else None
+            )
             HistoryEvent.objects.create(
                 message_id=message.pk,
                 actor_id=actor_id,
@@ -322,7 +331,11 @@ def _take_one(pk: Any, now: dt.datetime) -> bool:
         steps = escalation.steps
         final = k >= len(steps)
         upcoming = _plan(
-            steps, escalation.final_alert, escalation.final_after_minutes, escalation.started_at, k + 1
+            steps,
+            escalation.final_alert,
+            escalation.final_after_minutes,
+            escalation.started_at,
+            k + 1,
         )
         if final:
             changes: dict[str, Any] = {"state": Escalation.EXHAUSTED, "alert_at": now}
@@ -350,8 +363,7 @@ def _take_one(pk: Any, now: dt.datetime) -> bool:
         requests: list[AckRequest] = []
         seen: set[tuple[str, str]] = set()
         users = {
-            u.id: u
-            for u in User.objects.filter(id__in=[p.user_id for p in people if p.user_id])
+            u.id: u for u in User.objects.filter(id__in=[p.user_id for p in people if p.user_id])
         }
         for person in people:
             for channel in step.get("channels") or []:

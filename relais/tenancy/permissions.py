@@ -22,7 +22,7 @@ CATALOGUE: dict[str, str] = {
     MESSAGES_ADD: "Écrire un message sur un dossier client",
     MESSAGES_TASKS_FOLLOW: "Voir le suivi des tâches de la permanence",
     MESSAGES_REMARKS: "Lire les remarques des clients",
-    MESSAGES_ON_CALL: "Régler l'astreinte, la prise en compte et l'escalade des urgences d'un client",
+    MESSAGES_ON_CALL: "Régler l'astreinte, la prise en compte et l'escalade d'un client",
     DELIVERY_OUTBOX: "Consulter les copies envoyées (e-mail, SMS, fax)",
     CONTACTS_ADD: "Ajouter un contact à un dossier client",
     PLANNING_VIEW: "Voir le planning et les mouvements d'un dossier client",

@@ -30,7 +30,11 @@ def test_it_sets_and_reads_the_escalation_and_the_rota(world: World) -> None:
         "steps": [
             {"after_minutes": 10, "to": "same", "channels": ["sms", "email"]},
             {"after_minutes": 20, "to": "on_call", "channels": ["sms"]},
-            {"after_minutes": 30, "to": {"kind": "contact", "id": str(doctor.id)}, "channels": ["sms"]},
+            {
+                "after_minutes": 30,
+                "to": {"kind": "contact", "id": str(doctor.id)},
+                "channels": ["sms"],
+            },
         ],
         "final_alert": True,
     }
@@ -118,7 +122,9 @@ def test_the_message_shows_its_acknowledgement_and_escalation(world: World) -> N
     from relais.messaging.models import Message
 
     urgent = Message.objects.get(pk=sent["id"])
-    acknowledge(message=urgent, via="portal", person_kind="client", person_id=world.client_user_a.id)
+    acknowledge(
+        message=urgent, via="portal", person_kind="client", person_id=world.client_user_a.id
+    )
     detail = http.get(f"/api/v1/messages/{urgent.id}").json()
     assert detail["acknowledgement"]["via"] == "portal"
     assert detail["acknowledgement"]["by"] == {

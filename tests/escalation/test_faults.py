@@ -93,7 +93,7 @@ def test_a_step_is_taken_once_with_a_worker_killed_mid_step_and_two_workers(
     blocker = psycopg.connect(database_url(), autocommit=False)
     try:
         blocker.execute(
-            "INSERT INTO escalation_escalationstep (escalation_id, step, due_at, at, \"to\", "
+            'INSERT INTO escalation_escalationstep (escalation_id, step, due_at, at, "to", '
             "channels) VALUES (%s, 0, now(), now(), '[]', '[]')",
             [escalation.pk],
         )
@@ -127,9 +127,11 @@ def test_a_step_is_taken_once_with_a_worker_killed_mid_step_and_two_workers(
     workers = [start_worker(tmp_path, smtp), start_worker(tmp_path, smtp)]
     try:
         wait_until(
-            lambda: Escalation.objects.filter(pk=message.pk, alert_at__isnull=False).exists()
-            and Delivery.objects.count() == 6
-            and not Delivery.objects.exclude(status=Delivery.SENT).exists(),
+            lambda: (
+                Escalation.objects.filter(pk=message.pk, alert_at__isnull=False).exists()
+                and Delivery.objects.count() == 6
+                and not Delivery.objects.exclude(status=Delivery.SENT).exists()
+            ),
             timeout=60,
             what="every step taken and every copy sent",
         )
@@ -152,4 +154,3 @@ def test_a_step_is_taken_once_with_a_worker_killed_mid_step_and_two_workers(
     )
     assert all(d.attempts == 1 for d in deliveries)
     received_once_each(smtp, [d for d in deliveries if d.channel == Delivery.EMAIL])
-

@@ -66,8 +66,15 @@ def test_it_keeps_what_was_typed_and_explains_errors_in_french(world: World) -> 
     http = login(world.gerant_a)
     answer = http.post(
         url(world),
-        {"ack_required": "urgent", "step-0-after": "0", "step-0-to": "same", "slot-0-day": "1",
-         "slot-0-from": "09:00", "slot-0-to": "09:00", "slot-0-who": "staff:nope"},
+        {
+            "ack_required": "urgent",
+            "step-0-after": "0",
+            "step-0-to": "same",
+            "slot-0-day": "1",
+            "slot-0-from": "09:00",
+            "slot-0-to": "09:00",
+            "slot-0-who": "staff:nope",
+        },
     )
     assert answer.status_code == 422
     body = answer.content.decode()
@@ -85,7 +92,9 @@ def test_it_needs_the_right_and_hides_other_permanences_clients(world: World) ->
 
 
 def _urgent_copy(world: World) -> tuple[Delivery, AckRequest]:
-    message = send(world.operateur_a, world.client_a, is_urgent=True, copy_email=True, copy_sms=True)
+    message = send(
+        world.operateur_a, world.client_a, is_urgent=True, copy_email=True, copy_sms=True
+    )
     delivery = Delivery.objects.get(message=message, channel=Delivery.EMAIL)
     return delivery, AckRequest.objects.get(delivery=delivery)
 
@@ -148,7 +157,12 @@ def test_the_composer_shows_who_is_on_call(world: World) -> None:
     doctor = f.ContactFactory.create(client=world.client_a, name="Dr Girard", phone="+33611111111")
     world.client_a.on_call = {
         "weekly": [
-            {"weekday": d, "from": "20:00", "to": "08:00", "who": {"kind": "contact", "id": str(doctor.id)}}
+            {
+                "weekday": d,
+                "from": "20:00",
+                "to": "08:00",
+                "who": {"kind": "contact", "id": str(doctor.id)},
+            }
             for d in range(7)
         ],
         "exceptions": [],
@@ -157,4 +171,7 @@ def test_the_composer_shows_who_is_on_call(world: World) -> None:
     http = login(world.operateur_a)
     with time_machine.travel(dt.datetime(2026, 12, 7, 22, 0, tzinfo=dt.UTC), tick=False):
         page = http.get(f"/clients/{world.client_a.id}/ecrire/").content.decode()
-    assert "Astreinte : Dr Girard jusqu&#x27;à 08:00" in page or "Astreinte : Dr Girard jusqu'à 08:00" in page
+    assert (
+        "Astreinte : Dr Girard jusqu&#x27;à 08:00" in page
+        or "Astreinte : Dr Girard jusqu'à 08:00" in page
+    )

@@ -37,7 +37,10 @@ def ack_badge(escalation: Escalation | None) -> tuple[str, str] | None:
     if escalation.alert_at is not None:
         return ("ack-alert", _("Non pris en compte — appeler"))
     if escalation.next_step_at is not None:
-        return ("ack-wait", _("En attente · relance à %(time)s") % {"time": _hm(escalation.next_step_at)})
+        return (
+            "ack-wait",
+            _("En attente · relance à %(time)s") % {"time": _hm(escalation.next_step_at)},
+        )
     return ("ack-wait", _("En attente"))
 
 
@@ -123,4 +126,6 @@ def escalation_alerts(context: Any) -> list[dict[str, Any]]:
 def has_on_call_right(user: Any) -> bool:
     from relais.tenancy import permissions as perms
 
-    return bool(user and getattr(user, "is_staff_user", False) and user.has_right(perms.MESSAGES_ON_CALL))
+    return bool(
+        user and getattr(user, "is_staff_user", False) and user.has_right(perms.MESSAGES_ON_CALL)
+    )

@@ -57,11 +57,20 @@ def _form_rows(client: Client) -> dict[str, Any]:
         for s in escalation["steps"]
     ]
     weekly = [
-        {"weekday": s.get("weekday"), "from": s.get("from"), "to": s.get("to"), "who": _who_value(s.get("who"))}
+        {
+            "weekday": s.get("weekday"),
+            "from": s.get("from"),
+            "to": s.get("to"),
+            "who": _who_value(s.get("who")),
+        }
         for s in rota["weekly"]
     ]
     exceptions = [
-        {"from": _local_input(e.get("from", "")), "to": _local_input(e.get("to", "")), "who": _who_value(e.get("who"))}
+        {
+            "from": _local_input(e.get("from", "")),
+            "to": _local_input(e.get("to", "")),
+            "who": _who_value(e.get("who")),
+        }
         for e in rota["exceptions"]
     ]
     return {
@@ -86,7 +95,12 @@ def _posted(post: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
             continue
         steps.append({"after_minutes": minutes, "to": _who_parse(to), "channels": channels})
         values_steps.append(
-            {"after_minutes": minutes, "to": to, "sms": "sms" in channels, "email": "email" in channels}
+            {
+                "after_minutes": minutes,
+                "to": to,
+                "sms": "sms" in channels,
+                "email": "email" in channels,
+            }
         )
     for n in range(policy.MAX_SLOTS):
         day, start, end = (post.get(f"slot-{n}-{k}", "").strip() for k in ("day", "from", "to"))
@@ -94,7 +108,9 @@ def _posted(post: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         if not (start or end or who):
             continue
         weekly.append({"weekday": day, "from": start, "to": end, "who": _who_parse(who)})
-        values_weekly.append({"weekday": int(day) if day.isdigit() else day, "from": start, "to": end, "who": who})
+        values_weekly.append(
+            {"weekday": int(day) if day.isdigit() else day, "from": start, "to": end, "who": who}
+        )
     for n in range(policy.MAX_EXCEPTIONS):
         start, end = (post.get(f"exc-{n}-{k}", "").strip() for k in ("from", "to"))
         who = post.get(f"exc-{n}-who", "")
