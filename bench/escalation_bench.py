@@ -57,7 +57,9 @@ def prepare(waiting: int) -> Any:
     call_command("migrate", verbosity=0)
     perm = Permanence.objects.create(name="Permanence Escalade", slug=SLUG)
     role = Role.objects.create(
-        permanence=perm, kind=perms.OPERATEUR, permissions=perms.DEFAULT_ROLE_PERMISSIONS["operateur"]
+        permanence=perm,
+        kind=perms.OPERATEUR,
+        permissions=perms.DEFAULT_ROLE_PERMISSIONS["operateur"],
     )
     author = User.objects.create(
         permanence=perm,
@@ -138,7 +140,10 @@ def scan(runs: int) -> None:
         times.append((time.perf_counter() - started) * 1000)
         assert taken == 0
     waiting = Escalation.objects.filter(state__in=Escalation.OPEN).count()
-    print(f"\n1. The sweep's escalation scan, {waiting:,} messages waiting, none due [load {loadavg()}]")
+    print(
+        f"\n1. The sweep's escalation scan, {waiting:,} messages waiting, none due "
+        f"[load {loadavg()}]"
+    )
     print(f"   {runs} scans: p50 {pct(times, 50):.2f} ms, p99 {pct(times, 99):.2f} ms, "
           f"mean {statistics.mean(times):.2f} ms; {len(captured)} query per scan")  # fmt: skip
     qs = (
@@ -158,7 +163,9 @@ def lateness(perm: Any, due: int, spread: float, sweep: float, url: str) -> int:
     from relais.messaging.models import HistoryEvent
 
     chosen = list(
-        Escalation.objects.filter(permanence=perm).order_by("next_step_at").values_list("pk", flat=True)[:due]
+        Escalation.objects.filter(permanence=perm)
+        .order_by("next_step_at")
+        .values_list("pk", flat=True)[:due]
     )
     start = timezone.now() + dt.timedelta(seconds=2)
     for i, pk in enumerate(chosen):
@@ -174,8 +181,17 @@ def lateness(perm: Any, due: int, spread: float, sweep: float, url: str) -> int:
         "RELAIS_SMS_BACKEND": "outbox",
     }
     worker = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "relais_worker", "--sweep", str(sweep),
-         "--interval", "0.05", "--verbosity", "0"],  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "relais_worker",
+            "--sweep",
+            str(sweep),
+            "--interval",
+            "0.05",
+            "--verbosity",
+            "0",
+        ],
         env=env,
         cwd=ROOT,
         start_new_session=True,
@@ -212,7 +228,9 @@ def lateness(perm: Any, due: int, spread: float, sweep: float, url: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--waiting", type=int, default=10_000)
     parser.add_argument("--scans", type=int, default=200)
     parser.add_argument("--due", type=int, default=300)

@@ -100,7 +100,7 @@ def test_it_answers_404_across_permanences_and_403_without_the_right(world: Worl
     assert client.get(f"{url}/escalation").status_code in (403, 404)
 
 
-def test_the_message_shows_its_acknowledgement_and_escalation(world: World) -> None:
+def test_it_shows_the_acknowledgement_and_escalation_of_a_message(world: World) -> None:
     http = api_client(world.operateur_a)
     sent = http.post(
         f"/api/v1/clients/{world.client_a.id}/messages",

@@ -118,7 +118,7 @@ def test_it_escalates_to_the_end_across_the_daylight_saving_night(
     assert Delivery.objects.count() == 5
 
 
-def test_an_acknowledgement_after_step_1_stops_everything(
+def test_it_stops_everything_on_an_acknowledgement_after_step_1(
     world: World, night_world: dict[str, Any]
 ) -> None:
     message = urgent(world)
@@ -154,7 +154,7 @@ def test_an_acknowledgement_after_step_1_stops_everything(
     assert line.detail == f"Pris en compte par {world.client_a.name} (lien)"
 
 
-def test_a_worker_that_was_down_takes_the_late_steps_in_order_once(
+def test_it_lets_a_worker_that_was_down_take_the_late_steps_in_order_once(
     world: World, night_world: dict[str, Any]
 ) -> None:
     message = urgent(world)
@@ -180,9 +180,7 @@ def test_a_worker_that_was_down_takes_the_late_steps_in_order_once(
         assert escalation_take_due() == 0
 
 
-def test_acknowledge_is_first_wins_and_idempotent(
-    world: World, night_world: dict[str, Any]
-) -> None:
+def test_it_keeps_the_first_acknowledgement_only(world: World, night_world: dict[str, Any]) -> None:
     message = urgent(world)
     client_user = world.client_user_a
     with time_machine.travel(at(3), tick=False):
@@ -205,7 +203,7 @@ def test_acknowledge_is_first_wins_and_idempotent(
     assert message.history.filter(kind=HistoryEvent.ACKNOWLEDGED).count() == 1
 
 
-def test_the_client_user_opening_the_thread_acknowledges(
+def test_it_acknowledges_when_the_client_user_opens_the_thread(
     world: World, night_world: dict[str, Any]
 ) -> None:
     message = urgent(world)
@@ -217,7 +215,7 @@ def test_the_client_user_opening_the_thread_acknowledges(
     assert (escalation.ack_via, escalation.ack_by_id) == ("portal", world.client_user_a.id)
 
 
-def test_a_cancelled_task_or_a_message_made_private_stops_what_is_left(
+def test_it_stops_what_is_left_for_a_cancelled_task_or_a_private_message(
     world: World, night_world: dict[str, Any]
 ) -> None:
     with time_machine.travel(SENT, tick=False):
@@ -235,7 +233,7 @@ def test_a_cancelled_task_or_a_message_made_private_stops_what_is_left(
         assert message.history.filter(kind=HistoryEvent.ESCALATION_STOP).count() == 1
 
 
-def test_only_what_the_client_asks_for_is_acknowledged(world: World) -> None:
+def test_it_asks_only_what_the_client_wants_acknowledged(world: World) -> None:
     normal = send(world.operateur_a, world.client_a, copy_email=True)
     urgent_one = send(
         world.operateur_a, world.client_a, is_urgent=True, copy_email=True, copy_fax=True
@@ -282,3 +280,82 @@ def test_it_answers_now_with_who_is_on_call(world: World, night_world: dict[str,
     # 03:00 winter time (02:00 UTC).
     assert now["until"] == "2026-10-25T03:00:00+01:00"
     assert now["until_local"].astimezone(dt.UTC) == dt.datetime(2026, 10, 25, 2, 0, tzinfo=UTC)
+
+
+def test_it_finds_the_copy_an_sms_ok_answers(world: World, night_world: dict[str, Any]) -> None:
+    from relais.escalation.selectors import ack_pending_delivery_for_phone
+
+    older = urgent(world)
+    with time_machine.travel(at(5), tick=False):
+        newer = send(world.operateur_a, world.client_a, is_urgent=True, copy_sms=True)
+    with time_machine.travel(at(6), tick=False):
+        found = ack_pending_delivery_for_phone(
+            permanence_id=world.perm_a.id, phone_e164=world.client_a.mobile
+        )
+        assert found is not None and found.message_id == newer.id
+        assert found.ack_request.person_kind == "client"
+        # Another permanence's number, or a number nobody was sent to: nothing.
+        assert (
+            ack_pending_delivery_for_phone(
+                permanence_id=world.perm_b.id, phone_e164=world.client_a.mobile
+            )
+            is None
+        )
+        assert (
+            ack_pending_delivery_for_phone(permanence_id=world.perm_a.id, phone_e164="+33700000000")
+            is None
+        )
+        acknowledge(
+            message=newer,
+            via="sms",
+            person_kind="client",
+            person_id=world.client_a.id,
+            delivery=found,
+        )
+        again = ack_pending_delivery_for_phone(
+            permanence_id=world.perm_a.id, phone_e164=world.client_a.mobile
+        )
+        assert again is not None and again.message_id == older.id
+    assert Escalation.objects.get(message=newer).ack_by_name == world.client_a.name
+    # Past the window: nothing.
+    with time_machine.travel(at(60 * 49), tick=False):
+        assert (
+            ack_pending_delivery_for_phone(
+                permanence_id=world.perm_a.id, phone_e164=world.client_a.mobile
+            )
+            is None
+        )
+
+
+def test_it_follows_the_rota_across_the_spring_daylight_saving_night(
+    world: World, night_world: dict[str, Any]
+) -> None:
+    from relais.escalation.policy import on_call_at
+
+    client = world.client_a
+    # 2026-03-29: at 02:00 Paris time clocks go to 03:00 (01:00 UTC).
+    who, until = on_call_at(client, dt.datetime(2026, 3, 28, 23, 30, tzinfo=UTC))  # 00:30 CET
+    assert who == {"kind": "contact", "id": str(night_world["girard"].id)}
+    # His night ends at 03:00 wall clock, which that night is 01:00 UTC: 6 real hours since
+    # 20:00, not 7.
+    assert until == dt.datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+    who, until = on_call_at(client, dt.datetime(2026, 3, 29, 1, 0, tzinfo=UTC))  # 03:00 CEST
+    assert who == {"kind": "staff", "id": str(night_world["day"].id)}
+    assert until == dt.datetime(2026, 3, 29, 18, 0, tzinfo=UTC)  # 20:00 CEST
+    # A dated exception wins over the week and cuts the slot short.
+    client.on_call = {
+        **client.on_call,
+        "exceptions": [
+            {
+                "from": "2026-03-29T10:00:00+02:00",
+                "to": "2026-03-29T12:00:00+02:00",
+                "who": {"kind": "contact", "id": str(night_world["girard"].id)},
+            }
+        ],
+    }
+    who, until = on_call_at(client, dt.datetime(2026, 3, 29, 7, 0, tzinfo=UTC))  # 09:00 CEST
+    assert who == {"kind": "staff", "id": str(night_world["day"].id)}
+    assert until == dt.datetime(2026, 3, 29, 8, 0, tzinfo=UTC)
+    who, until = on_call_at(client, dt.datetime(2026, 3, 29, 9, 0, tzinfo=UTC))
+    assert who == {"kind": "contact", "id": str(night_world["girard"].id)}
+    assert until == dt.datetime(2026, 3, 29, 10, 0, tzinfo=UTC)

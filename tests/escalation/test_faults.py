@@ -54,7 +54,7 @@ def kill(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=10)
 
 
-def test_a_step_is_taken_once_with_a_worker_killed_mid_step_and_two_workers(
+def test_it_takes_a_step_once_with_a_worker_killed_mid_step_and_two_workers(
     world: World, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     if connection.vendor != "postgresql":

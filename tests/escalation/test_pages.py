@@ -99,7 +99,7 @@ def _urgent_copy(world: World) -> tuple[Delivery, AckRequest]:
     return delivery, AckRequest.objects.get(delivery=delivery)
 
 
-def test_the_link_answers_the_same_for_forged_expired_and_other_copies_tokens(world: World) -> None:
+def test_it_answers_the_same_for_forged_expired_and_other_copies_tokens(world: World) -> None:
     delivery, ack = _urgent_copy(world)
     other = AckRequest.objects.exclude(pk=ack.pk).get(message=delivery.message)
     http = login(world.gerant_a)
@@ -131,7 +131,7 @@ def test_the_link_answers_the_same_for_forged_expired_and_other_copies_tokens(wo
     assert Escalation.objects.get(message=delivery.message).ack_at == escalation.ack_at
 
 
-def test_the_thread_and_the_list_show_the_state_in_words(world: World) -> None:
+def test_it_shows_the_state_in_words_on_the_thread_and_the_list(world: World) -> None:
     world.client_a.escalation = {
         "steps": [{"after_minutes": 10, "to": "same", "channels": ["sms"]}],
         "final_alert": False,
@@ -153,7 +153,7 @@ def test_the_thread_and_the_list_show_the_state_in_words(world: World) -> None:
     assert "Pris en compte · " in http.get(f"/clients/{world.client_a.id}/").content.decode()
 
 
-def test_the_composer_shows_who_is_on_call(world: World) -> None:
+def test_it_shows_who_is_on_call_in_the_composer(world: World) -> None:
     doctor = f.ContactFactory.create(client=world.client_a, name="Dr Girard", phone="+33611111111")
     world.client_a.on_call = {
         "weekly": [
