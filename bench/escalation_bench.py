@@ -11,8 +11,9 @@ the next ten hours.
 1. The scan: `escalation_take_due()` as the sweep calls it, with nothing due, `--scans` times:
    p50/p99 wall time, its queries, and the plan (the partial index `escalation_due`).
 2. The lateness of steps with ONE worker process (`relais_worker` as deployed: it looks for
-   steps due every RELAIS_ESCALATION_SCAN seconds, 1, besides its sweep every `--sweep`, 5): `--due` of the waiting messages get a step due at instants spread over the next
-   `--spread` seconds; once the worker has taken them all, lateness = when the step's copy was
+   steps due every RELAIS_ESCALATION_SCAN seconds, 1, besides its sweep every `--sweep`, 5):
+   `--due` of the waiting messages get a step due at instants spread over the next `--spread`
+   seconds; once the worker has taken them all, lateness = when the step's copy was
    queued (the step's row, written in the copy's transaction) − when it was due; p50/p99/max.
    Every step must be taken exactly once; the run says so.
 """
@@ -215,7 +216,9 @@ def lateness(perm: Any, due: int, spread: float, sweep: float, url: str) -> int:
     lines = HistoryEvent.objects.filter(
         message_id__in=chosen, kind=HistoryEvent.ESCALATION_STEP
     ).count()
-    print(f"\n2. Lateness of steps, one worker (scan every {os.environ.get("RELAIS_ESCALATION_SCAN", "1")} s, sweep every {sweep:g} s), {len(chosen)} steps due "
+    scan_every = os.environ.get("RELAIS_ESCALATION_SCAN", "1")
+    print(f"\n2. Lateness of steps, one worker (scan every {scan_every} s, sweep every "
+          f"{sweep:g} s), {len(chosen)} steps due "
           f"over {spread:g} s, {Escalation.objects.filter(permanence=perm).count():,} waiting "
           f"[load {loadavg()}]")  # fmt: skip
     if late:
