@@ -148,3 +148,37 @@ def _artifact(name: str) -> Any:
 
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / f"{name}.png"
+
+
+def test_it_puts_an_unacknowledged_urgency_at_the_top_of_urgent_for_the_operators(
+    page: Any, live_server: Any, screenshot: Any
+) -> None:
+    from relais.messaging.services import SendInput, message_send
+
+    perm = f.PermanenceFactory(name="Permanence Azur", slug="azur")
+    doctor = azur_doctor(perm)
+    operator = azur_operator(perm)
+    girard = f.ContactFactory(client=doctor, name="Dr Girard", phone="+33611111111")
+    message, _ = message_send(
+        author=operator,
+        client=doctor,
+        data=SendInput(subject="Douleur thoracique — Mme Durand", body="Rappeler.", is_urgent=True),
+    )
+    # Its escalation ran out an hour ago; Dr Girard was reached by its last step.
+    Escalation.objects.filter(pk=message.pk).update(
+        state=Escalation.EXHAUSTED,
+        next_step_at=None,
+        alert_at=timezone.now(),
+        first_to=[{"kind": "contact", "id": str(girard.id), "name": "Dr Girard"}],
+    )
+    page.set_viewport_size(VIEW)
+    log_in(page, live_server, "operateur@azur.test")
+    page.goto(f"{live_server.url}/urgent/")
+    alerts = page.locator(".escalation-alerts")
+    expect(alerts).to_contain_text("Urgence non prise en compte — appeler")
+    expect(alerts).to_contain_text("Douleur thoracique — Mme Durand")
+    expect(alerts).to_contain_text("Dr Cécile Lemoine 06 12 34 56 78")
+    expect(alerts).to_contain_text("Dr Girard 06 11 11 11 11")
+    screenshot("ack-07-urgent-alert", full_page=False)
+    page.goto(f"{live_server.url}/taches/suivi/")
+    expect(page.locator(".escalation-alerts")).to_contain_text("Douleur thoracique")
