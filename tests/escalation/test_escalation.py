@@ -359,3 +359,17 @@ def test_it_follows_the_rota_across_the_spring_daylight_saving_night(
     who, until = on_call_at(client, dt.datetime(2026, 3, 29, 9, 0, tzinfo=UTC))
     assert who == {"kind": "contact", "id": str(night_world["girard"].id)}
     assert until == dt.datetime(2026, 3, 29, 10, 0, tzinfo=UTC)
+
+
+def test_it_never_escalates_a_private_message(world: World, night_world: dict[str, Any]) -> None:
+    with time_machine.travel(SENT, tick=False):
+        private = send(
+            world.operateur_a, world.client_a, is_urgent=True, is_private=True, copy_sms=True
+        )
+    escalation = Escalation.objects.get(message=private)
+    # Its copy asks for acknowledgement; its text never goes to anyone else.
+    assert AckRequest.objects.filter(message=private).count() == 1
+    assert (escalation.steps, escalation.final_alert, escalation.next_step_at) == ([], False, None)
+    sweep(at(0))
+    assert sweep(at(600)) == []
+    assert Escalation.objects.get(message=private).state == Escalation.WAITING
