@@ -45,6 +45,11 @@ ONCE: dict[str, Step] = {
     "delivery": ("delivery_bench.py", [], ["--copies", "500", "--latency-sends", "50"]),
     "pdf": ("pdf_bench.py", [], ["--runs", "1"]),
     "notice": ("notice_bench.py", [], ["--runs", "3"]),
+    "escalation": (
+        "escalation_bench.py",
+        [],
+        ["--waiting", "2000", "--due", "50", "--spread", "10", "--scans", "50"],
+    ),
 }
 # Scripts that take --scale / --database-url (those of other issues read BENCH_DATABASE_URL).
 SCALED = {"generate", "tasks", "pages", "memory"}

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "relais.delivery",
     "relais.planning",
     "relais.exports",
+    "relais.escalation",
     "relais.ui",
 ]
 
@@ -259,3 +260,9 @@ TASKS["default"]["QUEUES"] = sorted(
     {*TASKS["default"].get("QUEUES", ["default"]), RELAIS_DELIVERY_QUEUE}
 )
 # --- end delivery ---
+
+# --- escalation ---
+# The worker looks for escalation steps due every this many seconds (one indexed query when none
+# is), besides its sweep.
+RELAIS_ESCALATION_SCAN = float(os.environ.get("RELAIS_ESCALATION_SCAN", "1"))
+# --- end escalation ---

@@ -6,7 +6,17 @@ helper, validates its input, and calls one service; errors come out in one shape
 
 from ninja import NinjaAPI
 
-from relais.api import aids, auth, clients, docs, errors, messages, notices, planning
+from relais.api import (
+    aids,
+    auth,
+    clients,
+    docs,
+    errors,
+    escalation,
+    messages,
+    notices,
+    planning,
+)
 
 DESCRIPTION = """
 Everything a person can do in the Relais pages, with the same permissions.
@@ -50,5 +60,6 @@ api.add_router("", messages.router)
 api.add_router("", aids.router)
 api.add_router("", planning.router)
 api.add_router("", notices.router)
+api.add_router("", escalation.router)
 api.add_router("", docs.router)
 api.add_router("", docs.fallback)

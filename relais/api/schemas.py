@@ -13,6 +13,12 @@ from ninja import Field, Schema
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
+from relais.api.escalation_schemas import (
+    AcknowledgementOut,
+    EscalationStateOut,
+    escalation_fields,
+)
+
 if TYPE_CHECKING:
     from relais.clients.models import Client, Contact
     from relais.delivery.models import Delivery
@@ -314,6 +320,8 @@ class MessageDetailOut(MessageOut):
     replies: list[ReplyOut]
     history: list[HistoryOut]
     deliveries: list[DeliveryOut]
+    acknowledgement: AcknowledgementOut | None = None
+    escalation: EscalationStateOut | None = None
 
 
 class MessagePage(Schema):
@@ -431,6 +439,7 @@ def message_detail_out(
         "replies": [reply_out(r) for r in detail["replies"]],
         "history": [history_out(e) for e in detail["history"]],
         "deliveries": [delivery_out(d) for d in detail["deliveries"]],
+        **escalation_fields(message),
     }
 
 

@@ -53,6 +53,12 @@ class Client(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Acknowledgement and escalation (relais.escalation): which messages ask for « Pris en
+    # compte » ("urgent", "all", "none"), the escalation steps ({steps, final_alert,
+    # final_after_minutes}) and the on-call rota ({weekly, exceptions}), read with the client.
+    ack_required = models.CharField("prise en compte demandée", max_length=6, default="urgent")
+    escalation = models.JSONField("escalade des urgences", default=dict, blank=True)
+    on_call = models.JSONField("astreinte", default=dict, blank=True)
     search_text = models.CharField(max_length=400, editable=False, default="")
     shared_with = models.ManyToManyField(
         settings.AUTH_USER_MODEL,

@@ -10,6 +10,7 @@ from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
@@ -84,9 +85,11 @@ def build_copy(delivery: Delivery, cache: ContentCache | None = None) -> Outgoin
         # never carry the summary message it is attached to.
         _notice_parts(copy, delivery, sender)
         return copy
+    ack_link = _ack_link(delivery)
     if delivery.channel == Delivery.EMAIL:
         subject, text, html = cache.get(
-            (message.id, "email", as_copy), lambda: _email_parts(message, as_copy=as_copy)
+            (message.id, "email", as_copy, ack_link),
+            lambda: _email_parts(message, as_copy=as_copy, ack_link=ack_link),
         )
         copy.subject, copy.text, copy.html = subject, text, html
         copy.from_email = sender
@@ -103,7 +106,10 @@ def build_copy(delivery: Delivery, cache: ContentCache | None = None) -> Outgoin
         if message.attach:
             copy.attachments = _report_attachments(delivery, cache)
     elif delivery.channel == Delivery.SMS:
-        text = cache.get((message.id, "sms", as_copy), lambda: sms_text(message, as_copy=as_copy))
+        text = cache.get(
+            (message.id, "sms", as_copy, ack_link),
+            lambda: sms_text(message, as_copy=as_copy, ack_link=ack_link),
+        )
         copy.text = text
         copy.sms_unicode = sms_info(text).unicode
         copy.from_email = sender
@@ -149,14 +155,27 @@ def email_subject(message: Message) -> str:
     return f"{prefix}{message.subject} — {message.client.name}"
 
 
-def _email_parts(message: Message, *, as_copy: bool) -> tuple[str, str, str]:
+def _ack_link(delivery: Delivery) -> str:
+    """The copy's personal « Pris en compte » link (relais.escalation), or ""."""
+    try:
+        request = delivery.ack_request  # loaded with the claimed rows
+    except ObjectDoesNotExist:
+        return ""
+    # Imported here: relais.escalation builds on delivery's outbox rows, not the reverse.
+    from relais.escalation.services import ack_url
+
+    return ack_url(request)
+
+
+def _email_parts(message: Message, *, as_copy: bool, ack_link: str = "") -> tuple[str, str, str]:
     context = message_context(message, as_copy=as_copy)
+    context["ack_link"] = ack_link
     text = render_to_string("delivery/email/message.txt", context)
     html = render_to_string("delivery/email/message.html", context)
     return email_subject(message), text, html
 
 
-def sms_text(message: Message, *, as_copy: bool) -> str:
+def sms_text(message: Message, *, as_copy: bool, ack_link: str = "") -> str:
     """Who it is from and what it is about first, the body cut to fit, the link last."""
     first = " ".join(words for _, words in badges(message) if words != "Privé")
     head = f"{message.permanence.name} : "
@@ -167,6 +186,9 @@ def sms_text(message: Message, *, as_copy: bool) -> str:
     if contact:
         head += "De : " + " ".join(contact) + "\n"
     tail = f"\n{thread_url(message.id)}"
+    if ack_link:
+        # The copy asks for acknowledgement: the personal link instead of the thread's.
+        tail = f"\nPris en compte ? {ack_link}"
     return sms_fit(head, message.body, tail, max_segments=settings.RELAIS_SMS_MAX_SEGMENTS)
 
 

@@ -138,6 +138,9 @@ def deliver_ids_stats(ids: Iterable[object], *, drain: int = BATCH) -> Stats:
 def deliver_due(*, limit: int = BATCH, grace: float | None = None) -> Stats:
     """The sweep: retries whose time has come, copies held past the lease by a dead worker, and
     fresh copies still queued `grace` seconds after they were due (their wake-up was lost)."""
+    from relais.escalation.services import escalation_take_due
+
+    escalation_take_due()  # escalation steps due: their copies join the outbox (issue 14)
     now = timezone.now()
     grace = settings.RELAIS_DELIVERY_SWEEP_GRACE if grace is None else grace
     lost_after = now - dt.timedelta(seconds=grace)
@@ -294,7 +297,13 @@ def _claim_chosen(chosen_sql: str, chosen_params: tuple[Any, ...]) -> tuple[str,
 
 
 # What the content of a copy needs (content.build_copy), loaded with the claimed rows.
-_CONTENT = ("message__permanence", "message__client", "message__author", "message__contact")
+_CONTENT = (
+    "message__permanence",
+    "message__client",
+    "message__author",
+    "message__contact",
+    "ack_request",  # the personal « Pris en compte » link, when the copy asks for one
+)
 _CLAIM_MARK = "relais-claim-to-load"
 _loaders: weakref.WeakKeyDictionary[Any, PreparedInstances] = weakref.WeakKeyDictionary()
 

@@ -208,6 +208,10 @@ class HistoryEvent(models.Model):
     COPY_DELIVERED = "copy_delivered"
     COPY_FAILED = "copy_failed"
     COPY_RETRY = "copy_retry"
+    ACKNOWLEDGED = "acknowledged"
+    ESCALATION_STEP = "escalation_step"
+    ESCALATION_ALERT = "escalation_alert"
+    ESCALATION_STOP = "escalation_stop"
     KINDS = [
         (CREATED, "Message créé"),
         (READ, "Lu"),
@@ -221,6 +225,10 @@ class HistoryEvent(models.Model):
         (COPY_DELIVERED, "Copie remise"),
         (COPY_FAILED, "Échec de la copie"),
         (COPY_RETRY, "Nouvel essai prévu"),
+        (ACKNOWLEDGED, "Pris en compte"),
+        (ESCALATION_STEP, "Relance (escalade)"),
+        (ESCALATION_ALERT, "Urgence non prise en compte — appeler"),
+        (ESCALATION_STOP, "Escalade arrêtée"),
     ]
 
     id = models.BigAutoField(primary_key=True)

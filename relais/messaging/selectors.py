@@ -99,7 +99,8 @@ def access_message_by_id(user: User, message_id: Any) -> Message:
 
 
 def list_prefetch(qs: QuerySet[Message]) -> QuerySet[Message]:
-    return qs.select_related("author", "contact", "client", "done_by", "template")
+    # "escalation": the list's « Pris en compte » / « En attente » badge, in the same query.
+    return qs.select_related("author", "contact", "client", "done_by", "template", "escalation")
 
 
 def message_list_for_client(
@@ -551,7 +552,16 @@ def message_page(
 def row_prefetch(qs: QuerySet[Message]) -> QuerySet[Message]:
     """What a row of a page's thread list shows (subject, badges, client or contact, author,
     time), and nothing more: a page of 50 rows stays cheap to load and render."""
-    return qs.select_related("client", "author", "contact").only(*ROW_FIELDS)
+    # "escalation": the « Pris en compte » / « En attente » badge (relais.escalation).
+    return qs.select_related("client", "author", "contact", "escalation").only(
+        *ROW_FIELDS, *ESCALATION_ROW_FIELDS
+    )
+
+
+ESCALATION_ROW_FIELDS = [
+    f"escalation__{name}"
+    for name in ("ack_at", "ack_via", "ack_by_name", "alert_at", "next_step_at")
+]
 
 
 # --- the gérant's message aids: templates, input-help phrases, banners -------------------------

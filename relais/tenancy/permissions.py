@@ -6,6 +6,7 @@ MESSAGES_ADD = "MESSAGES / Entité / Ajout message"
 MESSAGES_READ = "MESSAGES / Entité / Lecture"
 MESSAGES_REMARKS = "MESSAGES / Remarques clients"
 MESSAGES_TASKS_FOLLOW = "MESSAGES / Suivi des tâches"
+MESSAGES_ON_CALL = "MESSAGES / Astreinte"
 CONTACTS_ADD = "CONTACTS / Entité / Ajout contact"
 CLIENTS_SETTINGS = "COMPTES / Clients / Paramètres"
 CLIENTS_EDIT = "COMPTES / Clients / Modification"
@@ -22,6 +23,7 @@ CATALOGUE: dict[str, str] = {
     MESSAGES_ADD: "Écrire un message sur un dossier client",
     MESSAGES_TASKS_FOLLOW: "Voir le suivi des tâches de la permanence",
     MESSAGES_REMARKS: "Lire les remarques des clients",
+    MESSAGES_ON_CALL: "Régler l'astreinte, la prise en compte et l'escalade d'un client",
     DELIVERY_OUTBOX: "Consulter les copies envoyées (e-mail, SMS, fax)",
     CONTACTS_ADD: "Ajouter un contact à un dossier client",
     PLANNING_VIEW: "Voir le planning et les mouvements d'un dossier client",

@@ -6,6 +6,7 @@ from relais.ui.views import (
     composer,
     contacts,
     copies,
+    escalation_settings,
     home,
     menu,
     roles,
@@ -26,6 +27,11 @@ urlpatterns = [
     path("clients/<str:client_id>/fils/", clients.client_threads, name="client_threads"),
     path("clients/<str:client_id>/coordonnees/", clients.client_edit, name="client_edit"),
     path("clients/<str:client_id>/parametres/", clients.client_settings, name="client_settings"),
+    path(
+        "clients/<str:client_id>/astreinte/",
+        escalation_settings.client_on_call,
+        name="client_on_call",
+    ),
     path("clients/<str:client_id>/instructions/", aids.instructions_view, name="instructions"),
     path(
         "clients/<str:client_id>/instructions/<str:instruction_id>/",

@@ -148,7 +148,8 @@ def test_it_shows_a_thread_in_the_same_queries_whatever_its_size(world: World) -
     for user in staff:
         call(api_client(user), "POST", f"/messages/{message.id}/read")
     many = queries(http, "GET", path)
-    assert few == many == 7  # token, message, replies, history, recipients, reads, deliveries
+    # token, message, replies, history, recipients, reads, deliveries, escalation
+    assert few == many == 8
 
 
 def test_it_sends_with_0_1_or_10_copy_recipients_in_pinned_queries(world: World) -> None:
@@ -179,4 +180,4 @@ def test_it_sends_with_an_idempotency_key_in_pinned_queries(world: World) -> Non
     postgres = connection.vendor == "postgresql"
     assert one == ten == (5 if postgres else 8)
     # A replay: the insert meets the key, the first message is read back whole.
-    assert replay == 14
+    assert replay == 15  # the first message's escalation (relais.escalation) included

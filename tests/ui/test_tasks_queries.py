@@ -100,11 +100,12 @@ def test_it_polls_the_menu_counts_in_one_aggregate(
         # done_by, template).
         ("/taches/?vad=1&non_lues=1", 3),
         ("/taches/?type=jour", 3),
-        ("/urgent/", 3),
+        # … plus the operators' alerts (« Urgence non prise en compte — appeler »).
+        ("/urgent/", 4),
         ("/remarques/", 3),
-        # … plus the summary aggregate.
-        ("/taches/suivi/", 4),
-        ("/taches/suivi/?cible=resultats&urgent=1", 4),
+        # … plus the summary aggregate and the alerts.
+        ("/taches/suivi/", 5),
+        ("/taches/suivi/?cible=resultats&urgent=1", 5),
         ("/taches/suivi/?depuis=50", 3),
         ("/taches/jour/", 3),
     ],
@@ -130,8 +131,8 @@ def test_it_opens_the_list_pages_in_the_same_queries(
 
     few = same_queries(world, pages, django_assert_num_queries)
     # Each page: session, user (with role and permanence), its rows (+ the summary for the
-    # follow-up), then the layout's menu counts.
-    assert few == 4 + 4 + 4 + 5
+    # follow-up, + the alerts on « Urgent » and the follow-up), then the layout's menu counts.
+    assert few == 4 + 5 + 4 + 6
 
 
 def test_it_draws_the_date_bar_in_one_query(world: World, django_assert_num_queries: Any) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -26,6 +26,7 @@ from relais.core.queries import first_or_none
 from relais.core.validation import Errors, clean_text
 from relais.delivery.models import Delivery
 from relais.delivery.services import deliveries_build, deliveries_enqueue_on_commit
+from relais.escalation.services import rows_for_send
 from relais.messaging import rules
 from relais.messaging.attachments import clean_attach
 from relais.messaging.models import HistoryEvent, Message, ReadState, Recipient
@@ -65,6 +66,8 @@ class SendRows:
     read: ReadState
     deliveries: list[Delivery]
     events: list[HistoryEvent]
+    # The acknowledgement's rows when the message asks for one (relais.escalation).
+    ack_rows: list[list[Any]] = field(default_factory=list)
 
     def detail(self) -> ThreadDetail:
         """What was written, in thread_detail's shape: answering the send from it spares
@@ -297,7 +300,10 @@ def send_rows(
         for d in deliveries
     ]
     read = ReadState(message=message, user=author, read_at=now)
-    return SendRows(message, recipients, read, deliveries, events)
+    ack_rows = rows_for_send(
+        message=message, client=target.client, author=author, deliveries=deliveries, now=now
+    )
+    return SendRows(message, recipients, read, deliveries, events, ack_rows)
 
 
 # --- step 4: the write ------------------------------------------------------------------------
@@ -321,7 +327,14 @@ def _insert(rows: SendRows) -> None:
     scope = transaction.atomic() if connection.in_atomic_block else nullcontext()
     with scope:
         insert_together(
-            [[rows.message], rows.recipients, [rows.read], rows.deliveries, rows.events]
+            [
+                [rows.message],
+                rows.recipients,
+                [rows.read],
+                rows.deliveries,
+                rows.events,
+                *rows.ack_rows,
+            ]
         )
         deliveries_enqueue_on_commit([d.id for d in rows.deliveries])
 

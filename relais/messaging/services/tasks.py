@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from relais.core.errors import PermissionDenied, ValidationFailed
+from relais.escalation.services import escalation_stop
 from relais.messaging import rules, urgent
 from relais.messaging.models import HistoryEvent, Message
 from relais.messaging.services.common import parse_due_date
@@ -70,6 +71,9 @@ def task_mark_done(*, user: User, message: Message) -> Message:
             .update(status=Message.STATUS_DONE, done_by=user, done_at=now)
         )
         _record(message, user, changed, HistoryEvent.TASK_DONE, at=now)
+        if changed:
+            # Dealt with: no more acknowledgement reminders (relais.escalation).
+            escalation_stop(message=message, reason="task_done", actor=user)
     message.refresh_from_db()
     return message
 
@@ -86,6 +90,7 @@ def task_cancel(*, user: User, message: Message) -> Message:
         _record(message, user, changed, HistoryEvent.TASK_CANCEL, at=timezone.now())
         if changed:
             urgent.note_reopened(message)
+            escalation_stop(message=message, reason="task_cancel", actor=user)
     message.refresh_from_db()
     return message
 

@@ -106,6 +106,9 @@ def thread_rows(threads: list[Message], thread_root: str, show_client: bool = Fa
     unread = '<span class="sr-only">' + esc(_("Non lu :")) + " </span>"
     root = esc(thread_root)
     rows = []
+    from relais.escalation.templatetags.escalation_ui import ack_badges_for  # issue 14
+
+    acks = ack_badges_for(threads)
     for m in threads:
         read = getattr(m, "is_read", True)
         replies = (
@@ -116,7 +119,8 @@ def thread_rows(threads: list[Message], thread_root: str, show_client: bool = Fa
             else ""
         )
         badges = "".join(
-            f'<span class="badge {esc(cls)}">{esc(text)}</span>' for cls, text in message_badges(m)
+            f'<span class="badge {esc(cls)}">{esc(text)}</span>'
+            for cls, text in [*message_badges(m), *acks.get(m.id, [])]
         )
         if badges:
             badges = '<span class="badges">' + badges + "</span>"

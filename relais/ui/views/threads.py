@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
 from relais.core.errors import ValidationFailed
+from relais.escalation.services import acknowledge_in_portal
 from relais.messaging import rules
 from relais.messaging.models import Message
 from relais.messaging.selectors import access_message_by_id, thread_detail, thread_version
@@ -41,6 +42,8 @@ def thread_view(request: HttpRequest, message_id: str) -> HttpResponse:
     message = access_message_by_id(user, message_id)
     if not getattr(message, "is_read", True):
         message_mark_read(user=user, message=message)
+    if user.is_client_user:  # the client opening the thread takes it into account
+        acknowledge_in_portal(user=user, message=message)
     return render(request, "ui/thread.html", thread_context(request, message))
 
 

@@ -44,6 +44,7 @@ from relais.delivery.worker import (
     deliver_ids_stats,
     worker_session,
 )
+from relais.escalation.services import escalation_take_due
 
 TaskRunner = Callable[[], tuple[int, Stats]]
 
@@ -176,9 +177,13 @@ class Command(BaseCommand):
             if options["once"]:
                 self._drain(run_tasks, batch, verbose)
                 return
-            next_sweep = 0.0
+            next_sweep = next_escalation = 0.0
             while self.running:
                 close_old_connections()
+                if time.monotonic() >= next_escalation:
+                    # Escalation steps due (issue 14): one indexed query when none is.
+                    escalation_take_due()
+                    next_escalation = time.monotonic() + settings.RELAIS_ESCALATION_SCAN
                 woken, stats = run_tasks() if run_tasks else (0, Stats())
                 if time.monotonic() >= next_sweep:
                     swept = deliver_due(limit=batch)
