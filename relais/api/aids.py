@@ -18,6 +18,7 @@ from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES
 from relais.api.schemas import (
     ClientDetailOut,
+    Flag,
     TemplateOut,
     Text,
     client_detail_out,
@@ -32,6 +33,7 @@ from relais.clients.services import (
     instruction_update,
 )
 from relais.core.errors import ValidationFailed
+from relais.core.inputs import TEMPLATE_CLIENTS_MAX, VISIBILITY_MAX
 from relais.messaging.models import Banner, InputPhrase, MessageTemplate
 from relais.messaging.selectors import (
     access_banner_by_id,
@@ -70,10 +72,12 @@ class TemplateIn(Schema):
     subject: Text = ""
     body: Text = ""
     consigne: Text = ""
-    auto_vad: bool = False
-    auto_circle: bool = False
+    auto_vad: Flag = False
+    auto_circle: Flag = False
     clients: list[Text] | None = Field(
-        None, description="Client ids it is limited to; null or absent: every client."
+        None,
+        max_length=TEMPLATE_CLIENTS_MAX,
+        description="Client ids it is limited to; null or absent: every client.",
     )
 
 
@@ -140,9 +144,9 @@ def templates_delete(request: HttpRequest, template_id: str) -> Any:
 
 
 class SettingsIn(Schema):
-    default_copy_email: bool = False
-    default_copy_sms: bool = False
-    default_copy_fax: bool = False
+    default_copy_email: Flag = False
+    default_copy_sms: Flag = False
+    default_copy_fax: Flag = False
     message_info: Text = ""
     default_template: Text | None = Field(
         None, description="A template id usable for this client, or null for none."
@@ -174,6 +178,7 @@ class InstructionIn(Schema):
     text: Text
     visibility: list[Text] = Field(
         default_factory=lambda: ["message"],
+        max_length=VISIBILITY_MAX,
         description='Where it shows: any of "message", "agenda", "sheet" (Levée de fiche).',
     )
 

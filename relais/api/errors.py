@@ -79,6 +79,10 @@ def _french_message(error: dict[str, Any]) -> str:
     ctx = error.get("ctx") or {}
     if kind == "nul_character":
         return "Caractère nul interdit."
+    if kind == "surrogate":
+        return "Caractère invalide (UTF-16 incomplet)."
+    if kind == "too_long":
+        return f"{ctx.get('max_length')} éléments au maximum."
     if kind == "missing":
         return "Ce champ est obligatoire."
     if kind.startswith("bool"):

@@ -20,7 +20,7 @@ from ninja import Field, Query, Router, Schema, Status
 from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES
 from relais.api.pagination import clamp_limit
-from relais.api.schemas import Ref, Text, local, ref
+from relais.api.schemas import Day, Flag, Number, Ref, Text, local, ref
 from relais.clients.selectors import access_client_by_id
 from relais.core.errors import NotFound, ValidationFailed
 from relais.exports.reports import (
@@ -92,15 +92,15 @@ class AppointmentTypeOut(Schema):
 class AppointmentTypeIn(Schema):
     name: Text
     colour: Text = Field(description="#rrggbb")
-    duration: int = 15
-    is_active: bool = True
+    duration: Number = 15
+    is_active: Flag = True
 
 
 class AppointmentTypePatch(Schema):
     name: Text | None = None
     colour: Text | None = None
-    duration: int | None = None
-    is_active: bool | None = None
+    duration: Number | None = None
+    is_active: Flag | None = None
 
 
 class MovementOut(Schema):
@@ -146,18 +146,18 @@ class MovementPage(Schema):
 
 
 class AppointmentIn(Schema):
-    date: dt.date
+    date: Day
     start: Text = Field(description="HH:MM")
-    duration: int | None = Field(None, description="Minutes; the motif's default, else 15.")
+    duration: Number | None = Field(None, description="Minutes; the motif's default, else 15.")
     type: str | None = Field(None, description="Motif id.")
     contact: str | None = Field(None, description="Contact id (one of the client's).")
     note: Text = ""
 
 
 class AppointmentPatch(Schema):
-    date: dt.date | None = None
+    date: Day | None = None
     start: Text | None = Field(None, description="HH:MM")
-    duration: int | None = None
+    duration: Number | None = None
     type: str | None = Field(None, description='Motif id; "" for none.')
     contact: str | None = Field(None, description='Contact id; "" for none.')
     note: Text | None = None

@@ -27,6 +27,7 @@ from django.utils import timezone
 from relais.clients.models import Client, ClientShare, Contact
 from relais.core.bulk import insert_together
 from relais.core.errors import NotFound, PermissionDenied, ValidationFailed
+from relais.core.inputs import CC_MAX, check_list_size, is_blank
 from relais.core.queries import Prepared, first_or_none, from_row, loaded
 from relais.core.validation import Errors, clean_text
 from relais.messaging.models import (
@@ -206,6 +207,7 @@ def client_for_send(user: User, client_id: Any, data: SendInput) -> Client:
     what message_send looks up next — the chosen contact and the copy recipients who may
     receive this client's messages. A send then costs the same queries with 0, 1 or 10 copy
     recipients, and the query is compiled once per shape (relais.core.queries.Prepared)."""
+    check_list_size(data.cc, field="cc", cap=CC_MAX, label="Destinataires en copie")
     target = _lenient_id(client_id)
     if target is None or (user.is_client_user and not user.client_id):
         raise NotFound("Client introuvable.")
@@ -289,12 +291,17 @@ def message_send(
     subject = body = ""
     try:
         subject = clean_text(
-            data.subject, field="subject", label="Sujet", max_length=SUBJECT_MAX, required=True
+            data.subject,
+            field="subject",
+            label="Sujet",
+            max_length=SUBJECT_MAX,
+            required=True,
+            one_line=True,
         )
     except ValidationFailed as exc:
         errors.capture(exc)
     body = (data.body or "").strip("\n\r ")
-    if not body.strip():
+    if is_blank(body):
         errors.add("body", "Message : ce champ est obligatoire.")
     elif len(body) > BODY_MAX:
         errors.add("body", f"Message : {BODY_MAX} caractères au maximum ({len(body)} saisis).")
@@ -309,6 +316,7 @@ def message_send(
     is_client = author.is_client_user
     if data.is_client_remark and not is_client:
         errors.add("is_client_remark", "Seul un compte client peut écrire une remarque client.")
+    check_list_size(data.cc, field="cc", cap=CC_MAX, label="Destinataires en copie")
     cc_ids: list[Any] = []
     for raw in data.cc or []:
         try:
@@ -511,7 +519,7 @@ def reply_post(*, author: User, message: Message, body: str, make_task: bool = F
     if make_task:
         _require_task_right(author, message)
     text = (body or "").strip("\n\r ")
-    if not text.strip():
+    if is_blank(text):
         raise ValidationFailed.on("body", "Réponse : ce champ est obligatoire.")
     if len(text) > BODY_MAX:
         raise ValidationFailed.on(
