@@ -218,6 +218,11 @@ LOGGING = {
 # InputMiddleware, in MIDDLEWARE above). The API's docs and OpenAPI document need a login
 # when DEBUG is off (relais.api.docs.docs_login_required).
 RELAIS_DOCS_PUBLIC = env_bool("RELAIS_DOCS_PUBLIC", DEBUG)
+# Django's finders, answering 404 rather than 500 to /static/%2e%2e/… on the dev server.
+STATICFILES_FINDERS = [
+    "relais.core.staticfinders.FileSystemFinder",
+    "relais.core.staticfinders.AppDirectoriesFinder",
+]
 # An SMTP server that is not on this machine is spoken to over TLS unless told otherwise
 # (STARTTLS; EMAIL_USE_SSL for implicit TLS).
 _LOOPBACK_HOSTS = {"", "localhost", "127.0.0.1", "::1", "[::1]"}

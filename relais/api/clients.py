@@ -9,7 +9,7 @@ from ninja import Query, Router, Status
 
 from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES
-from relais.api.pagination import clamp_limit, offset_cursor, read_offset_cursor
+from relais.api.pagination import clamp_limit, cursor_query, offset_cursor, read_offset_cursor
 from relais.api.schemas import (
     CandidatePage,
     ClientDetailOut,
@@ -37,7 +37,7 @@ SEARCH = Query(
     "", max_length=100, description="Words of the name, accents and case ignored; or digits."
 )
 LIMIT = Query(None, ge=1, description="At most 200.")
-CURSOR = Query(None, max_length=200, description="The `next` of the previous page.")
+CURSOR = cursor_query()
 
 
 def _page(rows: list[Any], *, offset: int, limit: int) -> str | None:

@@ -95,6 +95,8 @@ def _french_message(error: dict[str, Any]) -> str:
         return "Identifiant invalide."
     if kind.startswith(("int", "float", "decimal")):
         return "Nombre attendu."
+    if kind == "string_pattern_mismatch":
+        return "Format invalide."
     if kind == "string_too_long":
         return f"{ctx.get('max_length')} caractères au maximum."
     if kind == "string_too_short":

@@ -13,7 +13,7 @@ from ninja import Header, Query, Router, Status
 
 from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES, ErrorOut
-from relais.api.pagination import clamp_limit, read_thread_cursor, thread_cursor
+from relais.api.pagination import clamp_limit, cursor_query, read_thread_cursor, thread_cursor
 from relais.api.schemas import (
     MessageDetailOut,
     MessageKind,
@@ -43,6 +43,7 @@ from relais.messaging.selectors import (
     page_with_unread,
     task_follow,
     template_list_for_client,
+    template_list_for_permanence,
     thread_detail,
     urgent_unread,
     visible_messages,
@@ -64,16 +65,25 @@ from relais.tenancy.models import User
 router = Router(tags=["Messages"])
 
 LIMIT = Query(None, ge=1, description="At most 200; 50 by default.")
-CURSOR = Query(None, max_length=200, description="The `next` of the previous page.")
+CURSOR = cursor_query()
 DAY_TASKS_MAX_DAYS = 366
 KIND = Query(None, description="Only threads of that kind.")
 UNREAD = Query(None, description="true: unread for me; false: read.")
 VAD = Query(None, description="true: VAD only; false: without VAD.")
 URGENT = Query(None, description="true: urgent only; false: not urgent.")
 DUE = Query(None, description="Day tasks due that day.")
-FROM = Query(None, alias="from", description="Today by default.")
-TO = Query(None, alias="to", description="31 days on by default.")
-CLIENT = Query(None, description="Client id; required for staff, a client user's own by default.")
+FROM = Query(None, alias="from", description="YYYY-MM-DD; today by default.")
+TO = Query(
+    None,
+    alias="to",
+    description="YYYY-MM-DD, not before `from` (else 422), at most 366 days after it; "
+    "31 days after `from` by default.",
+)
+CLIENT = Query(
+    None,
+    description="Client id: the templates usable for that client. Without it, staff get every "
+    "template of the permanence; a client user, those usable for its own client.",
+)
 DAY_CLIENT = Query(None, description="Client id: only that client's day tasks.")
 
 
@@ -307,10 +317,11 @@ def templates_list(
     user = current_user(request)
     if user.is_staff_user:
         require_right(user, perms.MESSAGES_ADD)
-        if not client:
-            raise ValidationFailed.on("client", "Ce champ est obligatoire.")
-    target = access_client_by_id(user, client or user.client_id)
-    templates = template_list_for_client(client=target)
+    if user.is_staff_user and not client:
+        templates = template_list_for_permanence(permanence_id=user.permanence_id)
+    else:
+        target = access_client_by_id(user, client or user.client_id)
+        templates = template_list_for_client(client=target)
     items = [template_out(t) for t in templates]
     if not user.is_staff_user:
         # A consigne is a note for the permanence's operators, never shown to a client.

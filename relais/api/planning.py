@@ -19,7 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES
-from relais.api.pagination import clamp_limit
+from relais.api.pagination import clamp_limit, cursor_query
 from relais.api.schemas import Day, Flag, Number, Ref, Text, local, ref
 from relais.clients.selectors import access_client_by_id
 from relais.core.errors import NotFound, ValidationFailed
@@ -66,16 +66,22 @@ PDF_RESPONSE = {
 }
 
 
-FROM_DAY = Query(None, alias="from", description="This week's Monday by default.")
-TO_DAY = Query(None, description="Six days after `from` by default.")
+FROM_DAY = Query(None, alias="from", description="YYYY-MM-DD; this week's Monday by default.")
+TO_DAY = Query(
+    None,
+    description="YYYY-MM-DD, not before `from` (else 422), at most 366 days after it; six "
+    "days after `from` by default.",
+)
 CANCELLED = Query(True, description="false: booked appointments only.")
 LIMIT = Query(None, ge=1, description="At most 200; 50 by default.")
-CURSOR = Query(None, max_length=200, description="The `next` of the previous page.")
+CURSOR = cursor_query()
 REPORT_KIND = Query(
     ..., description="planning, movements_staff, movements_staff_unread or movements_all."
 )
 REPORT_FROM = Query(..., alias="from", description="YYYY-MM-DD")
-REPORT_TO = Query(..., description="YYYY-MM-DD; at most a year after `from`.")
+REPORT_TO = Query(
+    ..., description="YYYY-MM-DD, not before `from` (else 422), at most a year after it."
+)
 
 
 # --- shapes ------------------------------------------------------------------------------------

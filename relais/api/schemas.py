@@ -237,8 +237,8 @@ def candidate_out(user: User) -> dict[str, Any]:
 
 class AttachIn(Schema):
     kind: Literal["planning", "movements_staff", "movements_staff_unread", "movements_all"]
-    from_: Day = Field(alias="from")
-    to: Day
+    from_: Day = Field(alias="from", description="YYYY-MM-DD.")
+    to: Day = Field(description="YYYY-MM-DD, not before `from` (else 422), at most a year after.")
 
 
 class SendIn(Schema):

@@ -50,7 +50,7 @@ def line_problem(value: str) -> str | None:
             return "caractère de contrôle de direction du texte interdit."
         if unicodedata.category(ch) == "Cc":
             if ch in "\r\n":
-                return "une seule ligne (pas de retour à la ligne)."
+                return "une seule ligne."
             return "caractère de contrôle interdit."
     return None
 

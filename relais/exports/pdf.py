@@ -49,7 +49,9 @@ def html_to_pdf(html: str) -> bytes:
     # Imported here: loading WeasyPrint (pango, fonts) costs a second the web process rarely needs.
     from weasyprint import HTML
 
-    return bytes(HTML(string=html).write_pdf())
+    from relais.exports.fetcher import StaticFilesFetcher
+
+    return bytes(HTML(string=html, url_fetcher=StaticFilesFetcher()).write_pdf())
 
 
 def render_message_pdf(message: Message) -> bytes:
@@ -200,7 +202,9 @@ class PartFailed(Exception):
 def _render_counted(html: str) -> tuple[int, bytes]:
     from weasyprint import HTML
 
-    document = HTML(string=html).render()
+    from relais.exports.fetcher import StaticFilesFetcher
+
+    document = HTML(string=html, url_fetcher=StaticFilesFetcher()).render()
     return len(document.pages), bytes(document.write_pdf())
 
 

@@ -182,7 +182,7 @@ def thread_detail(*, user: User, message: Message) -> dict[str, Any]:
 
     fresh: dict[str, Any] | None = message.__dict__.pop(SENT_DETAIL, None)
     if fresh is not None:
-        return fresh
+        return _copies_known_to(user, message, fresh)
     replies = list(Reply.objects.filter(message=message).select_related("author"))
     history = list(HistoryEvent.objects.filter(message=message).select_related("actor"))
     recipients = list(
@@ -192,13 +192,35 @@ def thread_detail(*, user: User, message: Message) -> dict[str, Any]:
     from relais.delivery.selectors import deliveries_for_message
 
     deliveries = deliveries_for_message(message_id=message.pk)
-    return {
+    detail = {
         "replies": replies,
         "history": history,
         "recipients": recipients,
         "reads": reads,
         "deliveries": deliveries,
     }
+    return _copies_known_to(user, message, detail)
+
+
+def _copies_known_to(user: User, message: Message, detail: dict[str, Any]) -> dict[str, Any]:
+    """The thread's copies, and the history lines naming their addresses, that this reader
+    may know of (delivery.selectors.delivery_known_to)."""
+    if user.is_staff_user:
+        return detail
+    from relais.delivery.selectors import copy_event_known_to, delivery_known_to
+
+    known: list[Any] = []
+    hidden: list[Any] = []
+    for d in detail["deliveries"]:
+        (
+            known if delivery_known_to(user, client_id=message.client_id, delivery=d) else hidden
+        ).append(d)
+    history = [
+        e
+        for e in detail["history"]
+        if copy_event_known_to(user, kind=e.kind, detail=e.detail, known=known, hidden=hidden)
+    ]
+    return {**detail, "deliveries": known, "history": history}
 
 
 # The menu shows « 99+ » beyond this: counting stops there, so a count costs the same with a
@@ -366,6 +388,12 @@ def template_list_for_client(*, client: Client) -> list[MessageTemplate]:
         .distinct()
         .order_by("name")
     )
+
+
+def template_list_for_permanence(*, permanence_id: Any) -> list[MessageTemplate]:
+    """Every template of a permanence, by name (a staff member's list when no client is
+    chosen yet)."""
+    return list(MessageTemplate.objects.filter(permanence_id=permanence_id).order_by("name"))
 
 
 # The client file shows this many threads, newest activity first; its poll fingerprints them.

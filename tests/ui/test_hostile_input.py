@@ -44,7 +44,7 @@ def _no_nul_stored() -> None:
             for f in model._meta.concrete_fields
             if isinstance(f, models.CharField | models.TextField)
         ]
-        for row in model.objects.values(*texts):
+        for row in model._default_manager.values(*texts):
             for name, value in row.items():
                 assert "\x00" not in (value or ""), (model.__name__, name)
 
@@ -137,7 +137,7 @@ def test_it_refuses_a_line_break_or_a_bidi_control_in_a_one_line_field(world: Wo
     http = login(world.gerant_a)
     url = reverse("ui:send", args=[world.client_a.id])
     for subject, message in (
-        ("Rappel\r\nBcc: x@y.z", "Sujet : une seule ligne (pas de retour à la ligne)."),
+        ("Rappel\r\nBcc: x@y.z", "Sujet : une seule ligne."),
         ("facture\u202egpj.exe", "Sujet : caractère de contrôle de direction du texte interdit."),
     ):
         response = http.post(url, {"subject": subject, "body": "Texte"})
