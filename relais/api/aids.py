@@ -8,7 +8,7 @@ Instructions, phrases and banners are staff only: a client user gets 403, whatev
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -21,6 +21,7 @@ from relais.api.schemas import (
     Flag,
     TemplateOut,
     Text,
+    capped,
     client_detail_out,
     template_out,
 )
@@ -74,7 +75,7 @@ class TemplateIn(Schema):
     consigne: Text = ""
     auto_vad: Flag = False
     auto_circle: Flag = False
-    clients: list[Text] | None = Field(
+    clients: Annotated[list[Text], capped(TEMPLATE_CLIENTS_MAX)] | None = Field(
         None,
         max_length=TEMPLATE_CLIENTS_MAX,
         description="Client ids it is limited to; null or absent: every client.",
@@ -176,7 +177,7 @@ VISIBILITY = {
 
 class InstructionIn(Schema):
     text: Text
-    visibility: list[Text] = Field(
+    visibility: Annotated[list[Text], capped(VISIBILITY_MAX)] = Field(
         default_factory=lambda: ["message"],
         max_length=VISIBILITY_MAX,
         description='Where it shows: any of "message", "agenda", "sheet" (Levée de fiche).',

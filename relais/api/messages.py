@@ -13,7 +13,13 @@ from ninja import Header, Query, Router, Status
 
 from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES, ErrorOut
-from relais.api.pagination import clamp_limit, cursor_query, read_thread_cursor, thread_cursor
+from relais.api.pagination import (
+    Cursor,
+    clamp_limit,
+    cursor_query,
+    read_thread_cursor,
+    thread_cursor,
+)
 from relais.api.schemas import (
     MessageDetailOut,
     MessageKind,
@@ -122,7 +128,7 @@ def client_messages_list(
     kind: MessageKind | None = KIND,
     unread: bool | None = UNREAD,
     limit: int | None = LIMIT,
-    cursor: Text | None = CURSOR,
+    cursor: Cursor | None = CURSOR,
 ) -> Any:
     """The client file's threads visible to me, newest activity first."""
     user = current_user(request)
@@ -190,7 +196,7 @@ def messages_list(
     kind: MessageKind | None = KIND,
     unread: bool | None = UNREAD,
     limit: int | None = LIMIT,
-    cursor: Text | None = CURSOR,
+    cursor: Cursor | None = CURSOR,
 ) -> Any:
     """Every thread visible to me, newest activity first: for a client user, its own
     client's plus those shared with it or received in copy."""
@@ -259,7 +265,7 @@ def tasks_list(
     urgent: bool | None = URGENT,
     date: dt.date | None = DUE,
     limit: int | None = LIMIT,
-    cursor: Text | None = CURSOR,
+    cursor: Cursor | None = CURSOR,
 ) -> Any:
     """« Suivi des tâches »: the open tasks of my permanence, read or unread (staff with the
     right « Suivi des tâches »). Client remarks appear only for those who may read them."""
@@ -270,7 +276,7 @@ def tasks_list(
 
 @router.get("/urgent", response={200: MessagePage, **ERROR_RESPONSES})
 def urgent_list(
-    request: HttpRequest, limit: int | None = LIMIT, cursor: Text | None = CURSOR
+    request: HttpRequest, limit: int | None = LIMIT, cursor: Cursor | None = CURSOR
 ) -> Any:
     """« Urgent »: urgent messages (not done) I have not read yet."""
     user = current_user(request)
@@ -300,7 +306,7 @@ def day_tasks_counts(
 
 @router.get("/remarks", response={200: MessagePage, **ERROR_RESPONSES})
 def remarks_list(
-    request: HttpRequest, limit: int | None = LIMIT, cursor: Text | None = CURSOR
+    request: HttpRequest, limit: int | None = LIMIT, cursor: Cursor | None = CURSOR
 ) -> Any:
     """« Remarques clients »: remarks written by client users about the service (gérants and
     superviseurs only)."""

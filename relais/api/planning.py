@@ -19,7 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES
-from relais.api.pagination import clamp_limit, cursor_query
+from relais.api.pagination import Cursor, clamp_limit, cursor_query
 from relais.api.schemas import Day, Flag, Number, Ref, Text, local, ref
 from relais.clients.selectors import access_client_by_id
 from relais.core.errors import NotFound, ValidationFailed
@@ -338,7 +338,7 @@ def movements_list(
     request: HttpRequest,
     client_id: str,
     limit: int | None = LIMIT,
-    cursor: Text | None = CURSOR,
+    cursor: Cursor | None = CURSOR,
 ) -> Any:
     """The journal of the client's planning, newest first."""
     user = current_user(request)

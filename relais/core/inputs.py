@@ -21,7 +21,7 @@ from relais.core.errors import ValidationFailed
 
 # Caps of list-valued inputs (API and pages).
 CC_MAX = 100  # copy recipients of one message
-TEMPLATE_CLIENTS_MAX = 5000  # clients a template is limited to (a permanence's whole list)
+TEMPLATE_CLIENTS_MAX = 1000  # clients a template is limited to (more: make it for all)
 VISIBILITY_MAX = 10  # places an instruction shows (three exist)
 ROLE_RIGHTS_MAX = 200  # rights ticked for one role (the catalogue is smaller)
 

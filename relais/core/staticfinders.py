@@ -14,16 +14,16 @@ from django.core.exceptions import SuspiciousFileOperation
 
 
 class FileSystemFinder(finders.FileSystemFinder):
-    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> Any:
+    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> Any:  # type: ignore[override]
         try:
-            return super().find(path, find_all=find_all, **kwargs)
+            return super().find(path, find_all=find_all, **kwargs)  # type: ignore[call-overload]
         except SuspiciousFileOperation:
             return []  # what Django's finders answer when nothing matches
 
 
 class AppDirectoriesFinder(finders.AppDirectoriesFinder):
-    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> Any:
+    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> Any:  # type: ignore[override]
         try:
-            return super().find(path, find_all=find_all, **kwargs)
+            return super().find(path, find_all=find_all, **kwargs)  # type: ignore[call-overload]
         except SuspiciousFileOperation:
             return []  # what Django's finders answer when nothing matches
