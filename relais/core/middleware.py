@@ -12,8 +12,8 @@
   `request.csp_nonce`, for a page that truly needs an inline script); styles may be inline
   (the templates use `style=` attributes; see docs/DECISIONS.md);
 - `Permissions-Policy`: no camera, microphone, geolocation, payment…;
-- `Cache-Control: no-store` on every answer to an authenticated request (pages and API),
-  unless the view said the answer is public (the docs' static assets).
+- `Cache-Control: no-store` on every answer to an authenticated request and on every API
+  answer, unless the view said the answer is public (the docs' static assets).
 """
 
 from __future__ import annotations
@@ -120,7 +120,8 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", content_security_policy(nonce))
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        if _authenticated(request) and "public" not in response.get("Cache-Control", ""):
+        private = request.path.startswith("/api/") or _authenticated(request)
+        if private and "public" not in response.get("Cache-Control", ""):
             response["Cache-Control"] = "no-store, private"
         return response
 
