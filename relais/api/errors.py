@@ -65,6 +65,8 @@ ERROR_RESPONSES: dict[int, Any] = {
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
+    413: ErrorOut,
+    415: ErrorOut,
     422: ErrorOut,
 }
 

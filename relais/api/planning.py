@@ -18,7 +18,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from relais.api.auth import current_user
-from relais.api.errors import ERROR_RESPONSES
+from relais.api.errors import ERROR_RESPONSES, ErrorOut
 from relais.api.pagination import Cursor, clamp_limit, cursor_query
 from relais.api.schemas import Day, Flag, Number, Ref, Text, local, ref
 from relais.clients.selectors import access_client_by_id
@@ -304,7 +304,8 @@ def appointment_detail(request: HttpRequest, appointment_id: str) -> Any:
 
 
 @router.patch(
-    "/appointments/{appointment_id}", response={200: AppointmentDetailOut, **ERROR_RESPONSES}
+    "/appointments/{appointment_id}",
+    response={200: AppointmentDetailOut, 409: ErrorOut, **ERROR_RESPONSES},
 )
 def appointment_change(request: HttpRequest, appointment_id: str, payload: AppointmentPatch) -> Any:
     """Changes the fields sent: a new `date` or `start` moves it (« Déplacé du 30/11 10:00 au
@@ -319,7 +320,7 @@ def appointment_change(request: HttpRequest, appointment_id: str, payload: Appoi
 
 @router.post(
     "/appointments/{appointment_id}/cancel",
-    response={200: AppointmentDetailOut, **ERROR_RESPONSES},
+    response={200: AppointmentDetailOut, 409: ErrorOut, **ERROR_RESPONSES},
 )
 def appointment_cancel_endpoint(
     request: HttpRequest, appointment_id: str, payload: CancelIn
