@@ -23,7 +23,6 @@ from relais.core.errors import ValidationFailed
 CC_MAX = 100  # copy recipients of one message
 TEMPLATE_CLIENTS_MAX = 1000  # clients a template is limited to (more: make it for all)
 VISIBILITY_MAX = 10  # places an instruction shows (three exist)
-ROLE_RIGHTS_MAX = 200  # rights ticked for one role (the catalogue is smaller)
 
 BIDI_CONTROLS = frozenset(
     chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)

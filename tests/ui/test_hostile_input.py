@@ -179,3 +179,28 @@ def test_it_refuses_too_many_copy_recipients_on_the_composer_in_french(world: Wo
     assert f"Destinataires en copie : {CC_MAX} au maximum" in response.content.decode()
     assert not Message.objects.exists()
     assert elapsed < 2  # loose: a page render; the API test below measures the refusal alone
+
+
+def test_it_answers_page_lists_at_ten_times_their_cap_without_a_lookup(world: World) -> None:
+    """A page form cannot even carry that many fields (DATA_UPLOAD_MAX_NUMBER_FIELDS): 400,
+    before the view; within that limit, the services' caps answer 422."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from relais.core.inputs import TEMPLATE_CLIENTS_MAX
+
+    http = login(world.gerant_a)
+    http.get("/")
+    ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(10 * TEMPLATE_CLIENTS_MAX)]
+    assert len(ids) > settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        response = http.post(
+            reverse("ui:template_new"), {"name": "Modèle", "for_all": "some", "clients": ids}
+        )
+        elapsed = time.perf_counter() - started
+    assert response.status_code == 400
+    assert not any('FROM "clients_client"' in q["sql"] for q in queries)
+    assert not MessageTemplate.objects.exists()
+    assert elapsed < 1.0
