@@ -61,7 +61,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "relais.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "relais.core.middleware.InputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -194,8 +196,8 @@ EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # see "hardening" below for its default
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -211,6 +213,27 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- hardening ---
+# Headers and input cleaning: relais.core.middleware (SecurityHeadersMiddleware,
+# InputMiddleware, in MIDDLEWARE above). The API's docs and OpenAPI document need a login
+# when DEBUG is off (relais.api.docs.docs_login_required).
+RELAIS_DOCS_PUBLIC = env_bool("RELAIS_DOCS_PUBLIC", DEBUG)
+# Django's finders, answering 404 rather than 500 to /static/%2e%2e/… on the dev server.
+STATICFILES_FINDERS = [
+    "relais.core.staticfinders.FileSystemFinder",
+    "relais.core.staticfinders.AppDirectoriesFinder",
+]
+# An SMTP server that is not on this machine is spoken to over TLS unless told otherwise
+# (STARTTLS; EMAIL_USE_SSL for implicit TLS).
+_LOOPBACK_HOSTS = {"", "localhost", "127.0.0.1", "::1", "[::1]"}
+if "EMAIL_USE_TLS" not in os.environ:
+    EMAIL_USE_TLS = (
+        EMAIL_HOST.strip().lower() not in _LOOPBACK_HOSTS
+        and not EMAIL_HOST.startswith("127.")
+        and not EMAIL_USE_SSL
+    )
+# --- end hardening ---
 
 # --- delivery ---
 # Copies that leave the building (relais.delivery). Each channel has a backend chosen here,

@@ -8,7 +8,7 @@ Instructions, phrases and banners are staff only: a client user gets 403, whatev
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -18,8 +18,10 @@ from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES
 from relais.api.schemas import (
     ClientDetailOut,
+    Flag,
     TemplateOut,
     Text,
+    capped,
     client_detail_out,
     local,
     template_out,
@@ -33,6 +35,7 @@ from relais.clients.services import (
     instruction_update,
 )
 from relais.core.errors import ValidationFailed
+from relais.core.inputs import TEMPLATE_CLIENTS_MAX, VISIBILITY_MAX
 from relais.messaging.models import Banner, InputPhrase, MessageTemplate
 from relais.messaging.selectors import (
     access_banner_by_id,
@@ -71,10 +74,12 @@ class TemplateIn(Schema):
     subject: Text = ""
     body: Text = ""
     consigne: Text = ""
-    auto_vad: bool = False
-    auto_circle: bool = False
-    clients: list[Text] | None = Field(
-        None, description="Client ids it is limited to; null or absent: every client."
+    auto_vad: Flag = False
+    auto_circle: Flag = False
+    clients: Annotated[list[Text], capped(TEMPLATE_CLIENTS_MAX)] | None = Field(
+        None,
+        max_length=TEMPLATE_CLIENTS_MAX,
+        description="Client ids it is limited to; null or absent: every client.",
     )
 
 
@@ -141,9 +146,9 @@ def templates_delete(request: HttpRequest, template_id: str) -> Any:
 
 
 class SettingsIn(Schema):
-    default_copy_email: bool = False
-    default_copy_sms: bool = False
-    default_copy_fax: bool = False
+    default_copy_email: Flag = False
+    default_copy_sms: Flag = False
+    default_copy_fax: Flag = False
     message_info: Text = ""
     default_template: Text | None = Field(
         None, description="A template id usable for this client, or null for none."
@@ -173,8 +178,9 @@ VISIBILITY = {
 
 class InstructionIn(Schema):
     text: Text
-    visibility: list[Text] = Field(
+    visibility: Annotated[list[Text], capped(VISIBILITY_MAX)] = Field(
         default_factory=lambda: ["message"],
+        max_length=VISIBILITY_MAX,
         description='Where it shows: any of "message", "agenda", "sheet" (Levée de fiche).',
     )
 

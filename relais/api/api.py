@@ -49,6 +49,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs=docs.OfflineSwagger(),
     docs_url="/docs",
+    docs_decorator=docs.docs_login_required,
     openapi_url="/openapi.json",
     auth=[auth.BearerAuth(), auth.SessionAuth()],
     parser=errors.JsonObjectParser(),

@@ -9,7 +9,13 @@ from ninja import Query, Router, Status
 
 from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES
-from relais.api.pagination import clamp_limit, offset_cursor, read_offset_cursor
+from relais.api.pagination import (
+    Cursor,
+    clamp_limit,
+    cursor_query,
+    offset_cursor,
+    read_offset_cursor,
+)
 from relais.api.schemas import (
     CandidatePage,
     ClientDetailOut,
@@ -37,7 +43,7 @@ SEARCH = Query(
     "", max_length=100, description="Words of the name, accents and case ignored; or digits."
 )
 LIMIT = Query(None, ge=1, description="At most 200.")
-CURSOR = Query(None, max_length=200, description="The `next` of the previous page.")
+CURSOR = cursor_query()
 
 
 def _page(rows: list[Any], *, offset: int, limit: int) -> str | None:
@@ -56,7 +62,7 @@ def clients_list(
     request: HttpRequest,
     search: Text = SEARCH,
     limit: int | None = LIMIT,
-    cursor: Text | None = CURSOR,
+    cursor: Cursor | None = CURSOR,
 ) -> Any:
     """Clients visible to me, by name: every client of my permanence for staff, its own one
     for a client user."""
@@ -87,7 +93,7 @@ def contacts_list(
     client_id: str,
     search: Text = SEARCH,
     limit: int | None = LIMIT,
-    cursor: Text | None = CURSOR,
+    cursor: Cursor | None = CURSOR,
 ) -> Any:
     """The client's contact book, by name; `search` matches a name part or phone digits."""
     client = access_client_by_id(current_user(request), client_id)
@@ -123,7 +129,7 @@ def recipients_list(
     client_id: str,
     search: Text = SEARCH,
     limit: int | None = LIMIT,
-    cursor: Text | None = CURSOR,
+    cursor: Cursor | None = CURSOR,
 ) -> Any:
     """Who can be added in copy of a message on this client: the permanence's staff, client
     users of the same company, users the client shares its messages with. Staff who may

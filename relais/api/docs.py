@@ -9,10 +9,14 @@ collectstatic.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ninja
+from django.conf import settings as django_settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.urls import reverse
@@ -34,6 +38,39 @@ ASSETS = {
 }
 
 router = Router()
+
+
+def docs_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The docs page and the OpenAPI document, in production (RELAIS_DOCS_PUBLIC off, the
+    default when DEBUG is off): for a logged-in session or a valid bearer token only. The
+    page sends the others to the login page; the document answers 401 in the API's shape."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if django_settings.RELAIS_DOCS_PUBLIC or _signed_in(request):
+            return view(request, *args, **kwargs)
+        if request.path.endswith("/openapi.json"):
+            from relais.api.errors import UNAUTHORIZED, error_body
+
+            response = HttpResponse(
+                json.dumps(error_body(UNAUTHORIZED)),
+                status=401,
+                content_type="application/json; charset=utf-8",
+            )
+            response["WWW-Authenticate"] = 'Bearer realm="relais"'
+            return response
+        return redirect_to_login(request.get_full_path())
+
+    return wrapped
+
+
+def _signed_in(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_active:
+        return True
+    from relais.api.auth import BearerAuth
+
+    return BearerAuth()(request) is not None
 
 
 @router.get("/docs/assets/{name}", auth=None, include_in_schema=False, url_name="docs-asset")

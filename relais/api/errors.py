@@ -37,6 +37,7 @@ MALFORMED_JSON = "Le corps de la requête n'est pas un JSON valide."
 BODY_NOT_OBJECT = "Le corps de la requête doit être un objet JSON."
 INVALID_VALUES = "Certaines valeurs sont invalides."
 TOO_BIG = "La requête est trop volumineuse."
+NOT_JSON = "Le corps de la requête doit être envoyé en JSON (Content-Type: application/json)."
 SERVER_ERROR = "Erreur interne : l'équipe technique a été prévenue."
 
 STATUS_DETAILS = {
@@ -47,6 +48,7 @@ STATUS_DETAILS = {
     405: "Méthode non autorisée.",
     409: "Conflit avec l'état actuel.",
     413: TOO_BIG,
+    415: NOT_JSON,
     422: INVALID_VALUES,
     429: "Trop de requêtes : réessayez dans quelques instants.",
 }
@@ -63,6 +65,8 @@ ERROR_RESPONSES: dict[int, Any] = {
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
+    413: ErrorOut,
+    415: ErrorOut,
     422: ErrorOut,
 }
 
@@ -79,6 +83,10 @@ def _french_message(error: dict[str, Any]) -> str:
     ctx = error.get("ctx") or {}
     if kind == "nul_character":
         return "Caractère nul interdit."
+    if kind == "surrogate":
+        return "Caractère invalide (UTF-16 incomplet)."
+    if kind == "too_long":
+        return f"{ctx.get('max_length')} éléments au maximum."
     if kind == "missing":
         return "Ce champ est obligatoire."
     if kind.startswith("bool"):
@@ -89,6 +97,8 @@ def _french_message(error: dict[str, Any]) -> str:
         return "Identifiant invalide."
     if kind.startswith(("int", "float", "decimal")):
         return "Nombre attendu."
+    if kind == "string_pattern_mismatch":
+        return "Format invalide."
     if kind == "string_too_long":
         return f"{ctx.get('max_length')} caractères au maximum."
     if kind == "string_too_short":
@@ -149,10 +159,23 @@ def validation_response(
     return api.create_response(request, error_body(detail, fields), status=422)
 
 
+def is_json_type(content_type: str) -> bool:
+    """application/json, or a JSON dialect such as application/merge-patch+json."""
+    content_type = (content_type or "").lower()
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
 class JsonObjectParser(Parser):
-    """A JSON body must be an object; anything else is malformed (400), not invalid (422)."""
+    """A JSON body must be sent as JSON (else 415) and be an object; anything else is
+    malformed (400), not invalid (422)."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        if not is_json_type(request.content_type or ""):
+            request._relais_body_error = NOT_JSON  # type: ignore[attr-defined]
+            request._relais_body_status = 415  # type: ignore[attr-defined]
+            raise ValueError("not sent as JSON")
         try:
             data = json.loads(request.body)
         except RequestDataTooBig:
@@ -191,7 +214,7 @@ def install(api: NinjaAPI) -> None:
         status = exc.status_code
         if status == 400 and str(exc).startswith("Cannot parse request body"):
             reason = getattr(request, "_relais_body_error", MALFORMED_JSON)
-            return respond(request, 400, reason)
+            return respond(request, getattr(request, "_relais_body_status", 400), reason)
         return respond(request, status, STATUS_DETAILS.get(status, "Requête refusée."))
 
     def on_not_found(request: HttpRequest, exc: Any) -> HttpResponse:

@@ -13,7 +13,13 @@ from ninja import Header, Query, Router, Status
 
 from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES, ErrorOut
-from relais.api.pagination import clamp_limit, read_thread_cursor, thread_cursor
+from relais.api.pagination import (
+    Cursor,
+    clamp_limit,
+    cursor_query,
+    read_thread_cursor,
+    thread_cursor,
+)
 from relais.api.schemas import (
     MessageDetailOut,
     MessageKind,
@@ -45,6 +51,7 @@ from relais.messaging.selectors import (
     page_with_unread,
     task_follow,
     template_list_for_client,
+    template_list_for_permanence,
     thread_detail,
     urgent_unread,
     visible_messages,
@@ -66,16 +73,25 @@ from relais.tenancy.models import User
 router = Router(tags=["Messages"])
 
 LIMIT = Query(None, ge=1, description="At most 200; 50 by default.")
-CURSOR = Query(None, max_length=200, description="The `next` of the previous page.")
+CURSOR = cursor_query()
 DAY_TASKS_MAX_DAYS = 366
 KIND = Query(None, description="Only threads of that kind.")
 UNREAD = Query(None, description="true: unread for me; false: read.")
 VAD = Query(None, description="true: VAD only; false: without VAD.")
 URGENT = Query(None, description="true: urgent only; false: not urgent.")
 DUE = Query(None, description="Day tasks due that day.")
-FROM = Query(None, alias="from", description="Today by default.")
-TO = Query(None, alias="to", description="31 days on by default.")
-CLIENT = Query(None, description="Client id; required for staff, a client user's own by default.")
+FROM = Query(None, alias="from", description="YYYY-MM-DD; today by default.")
+TO = Query(
+    None,
+    alias="to",
+    description="YYYY-MM-DD, not before `from` (else 422), at most 366 days after it; "
+    "31 days after `from` by default.",
+)
+CLIENT = Query(
+    None,
+    description="Client id: the templates usable for that client. Without it, staff get every "
+    "template of the permanence; a client user, those usable for its own client.",
+)
 DAY_CLIENT = Query(None, description="Client id: only that client's day tasks.")
 
 
@@ -114,7 +130,7 @@ def client_messages_list(
     kind: MessageKind | None = KIND,
     unread: bool | None = UNREAD,
     limit: int | None = LIMIT,
-    cursor: Text | None = CURSOR,
+    cursor: Cursor | None = CURSOR,
 ) -> Any:
     """The client file's threads visible to me, newest activity first."""
     user = current_user(request)
@@ -182,7 +198,7 @@ def messages_list(
     kind: MessageKind | None = KIND,
     unread: bool | None = UNREAD,
     limit: int | None = LIMIT,
-    cursor: Text | None = CURSOR,
+    cursor: Cursor | None = CURSOR,
 ) -> Any:
     """Every thread visible to me, newest activity first: for a client user, its own
     client's plus those shared with it or received in copy."""
@@ -251,7 +267,7 @@ def tasks_list(
     urgent: bool | None = URGENT,
     date: dt.date | None = DUE,
     limit: int | None = LIMIT,
-    cursor: Text | None = CURSOR,
+    cursor: Cursor | None = CURSOR,
 ) -> Any:
     """« Suivi des tâches »: the open tasks of my permanence, read or unread (staff with the
     right « Suivi des tâches »). Client remarks appear only for those who may read them."""
@@ -262,7 +278,7 @@ def tasks_list(
 
 @router.get("/urgent", response={200: MessagePage, **ERROR_RESPONSES})
 def urgent_list(
-    request: HttpRequest, limit: int | None = LIMIT, cursor: Text | None = CURSOR
+    request: HttpRequest, limit: int | None = LIMIT, cursor: Cursor | None = CURSOR
 ) -> Any:
     """« Urgent »: urgent messages (not done) I have not read yet."""
     user = current_user(request)
@@ -292,7 +308,7 @@ def day_tasks_counts(
 
 @router.get("/remarks", response={200: MessagePage, **ERROR_RESPONSES})
 def remarks_list(
-    request: HttpRequest, limit: int | None = LIMIT, cursor: Text | None = CURSOR
+    request: HttpRequest, limit: int | None = LIMIT, cursor: Cursor | None = CURSOR
 ) -> Any:
     """« Remarques clients »: remarks written by client users about the service (gérants and
     superviseurs only)."""
@@ -310,9 +326,10 @@ def templates_list(
     if not rules.may_write_messages(user):
         raise PermissionDenied()
     if user.is_staff_user and not client:
-        raise ValidationFailed.on("client", "Ce champ est obligatoire.")
-    target = access_client_by_id(user, client or user.client_id)
-    templates = template_list_for_client(client=target)
+        templates = template_list_for_permanence(permanence_id=user.permanence_id)
+    else:
+        target = access_client_by_id(user, client or user.client_id)
+        templates = template_list_for_client(client=target)
     items = [template_out(t) for t in templates]
     if not rules.sees_staff_aids(user):
         # A consigne is a note for the permanence's operators, never shown to a client.

@@ -9,12 +9,30 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
+
+from ninja import Query
+from pydantic import StringConstraints
 
 from relais.core.errors import ValidationFailed
 
 MAX_LIMIT = 200
 BAD_CURSOR = "Curseur invalide : reprenez la liste depuis le début."
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+
+
+Cursor = Annotated[str, StringConstraints(max_length=200, pattern=CURSOR_PATTERN)]
+
+
+def cursor_query() -> Any:
+    """The `?cursor=` parameter of every list (typed `Cursor`), as the OpenAPI document
+    states it."""
+    return Query(
+        None,
+        description="Opaque: the `next` of the previous page, as it was given (base64url "
+        "text without padding, at most 200 characters). A cursor that was not given by "
+        "this list answers 422.",
+    )
 
 
 def clamp_limit(limit: int | None, default: int = 50) -> int:

@@ -18,9 +18,9 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from relais.api.auth import current_user
-from relais.api.errors import ERROR_RESPONSES
-from relais.api.pagination import clamp_limit
-from relais.api.schemas import Ref, Text, local, ref
+from relais.api.errors import ERROR_RESPONSES, ErrorOut
+from relais.api.pagination import Cursor, clamp_limit, cursor_query
+from relais.api.schemas import Day, Flag, Number, Ref, Text, local, ref
 from relais.clients.selectors import access_client_by_id
 from relais.core.errors import NotFound, ValidationFailed
 from relais.exports.reports import (
@@ -66,16 +66,22 @@ PDF_RESPONSE = {
 }
 
 
-FROM_DAY = Query(None, alias="from", description="This week's Monday by default.")
-TO_DAY = Query(None, description="Six days after `from` by default.")
+FROM_DAY = Query(None, alias="from", description="YYYY-MM-DD; this week's Monday by default.")
+TO_DAY = Query(
+    None,
+    description="YYYY-MM-DD, not before `from` (else 422), at most 366 days after it; six "
+    "days after `from` by default.",
+)
 CANCELLED = Query(True, description="false: booked appointments only.")
 LIMIT = Query(None, ge=1, description="At most 200; 50 by default.")
-CURSOR = Query(None, max_length=200, description="The `next` of the previous page.")
+CURSOR = cursor_query()
 REPORT_KIND = Query(
     ..., description="planning, movements_staff, movements_staff_unread or movements_all."
 )
 REPORT_FROM = Query(..., alias="from", description="YYYY-MM-DD")
-REPORT_TO = Query(..., description="YYYY-MM-DD; at most a year after `from`.")
+REPORT_TO = Query(
+    ..., description="YYYY-MM-DD, not before `from` (else 422), at most a year after it."
+)
 
 
 # --- shapes ------------------------------------------------------------------------------------
@@ -92,15 +98,15 @@ class AppointmentTypeOut(Schema):
 class AppointmentTypeIn(Schema):
     name: Text
     colour: Text = Field(description="#rrggbb")
-    duration: int = 15
-    is_active: bool = True
+    duration: Number = 15
+    is_active: Flag = True
 
 
 class AppointmentTypePatch(Schema):
     name: Text | None = None
     colour: Text | None = None
-    duration: int | None = None
-    is_active: bool | None = None
+    duration: Number | None = None
+    is_active: Flag | None = None
 
 
 class MovementOut(Schema):
@@ -148,18 +154,18 @@ class MovementPage(Schema):
 
 
 class AppointmentIn(Schema):
-    date: dt.date
+    date: Day
     start: Text = Field(description="HH:MM")
-    duration: int | None = Field(None, description="Minutes; the motif's default, else 15.")
+    duration: Number | None = Field(None, description="Minutes; the motif's default, else 15.")
     type: str | None = Field(None, description="Motif id.")
     contact: str | None = Field(None, description="Contact id (one of the client's).")
     note: Text = ""
 
 
 class AppointmentPatch(Schema):
-    date: dt.date | None = None
+    date: Day | None = None
     start: Text | None = Field(None, description="HH:MM")
-    duration: int | None = None
+    duration: Number | None = None
     type: str | None = Field(None, description='Motif id; "" for none.')
     contact: str | None = Field(None, description='Contact id; "" for none.')
     note: Text | None = None
@@ -300,7 +306,8 @@ def appointment_detail(request: HttpRequest, appointment_id: str) -> Any:
 
 
 @router.patch(
-    "/appointments/{appointment_id}", response={200: AppointmentDetailOut, **ERROR_RESPONSES}
+    "/appointments/{appointment_id}",
+    response={200: AppointmentDetailOut, 409: ErrorOut, **ERROR_RESPONSES},
 )
 def appointment_change(request: HttpRequest, appointment_id: str, payload: AppointmentPatch) -> Any:
     """Changes the fields sent: a new `date` or `start` moves it (« Déplacé du 30/11 10:00 au
@@ -315,7 +322,7 @@ def appointment_change(request: HttpRequest, appointment_id: str, payload: Appoi
 
 @router.post(
     "/appointments/{appointment_id}/cancel",
-    response={200: AppointmentDetailOut, **ERROR_RESPONSES},
+    response={200: AppointmentDetailOut, 409: ErrorOut, **ERROR_RESPONSES},
 )
 def appointment_cancel_endpoint(
     request: HttpRequest, appointment_id: str, payload: CancelIn
@@ -334,7 +341,7 @@ def movements_list(
     request: HttpRequest,
     client_id: str,
     limit: int | None = LIMIT,
-    cursor: Text | None = CURSOR,
+    cursor: Cursor | None = CURSOR,
 ) -> Any:
     """The journal of the client's planning, newest first."""
     user = current_user(request)

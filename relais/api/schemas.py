@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator, Strict
 from pydantic_core import PydanticCustomError
 
 from relais.api.escalation_schemas import (
@@ -18,6 +18,7 @@ from relais.api.escalation_schemas import (
     EscalationStateOut,
     escalation_fields,
 )
+from relais.core.inputs import CC_MAX, text_problem
 
 if TYPE_CHECKING:
     from relais.clients.models import Client, Contact
@@ -31,15 +32,49 @@ MessageKind = Literal[
 ]
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL cannot store U+0000: refuse it as invalid input rather than fail later.
+def _storable(value: str) -> str:
+    # PostgreSQL cannot store U+0000, nor UTF-8 encode a lone UTF-16 surrogate ("\ud800" in
+    # JSON): refuse them as invalid input rather than fail later.
     if "\x00" in value:
         raise PydanticCustomError("nul_character", "Caractère nul interdit.")
+    if text_problem(value):
+        raise PydanticCustomError("surrogate", "Caractère invalide (UTF-16 incomplet).")
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+Text = Annotated[str, AfterValidator(_storable)]
 """Every string that comes from a caller."""
+
+# Body fields take JSON's own types only: "yes" or 1 is not a boolean, 0 is not a date, "15"
+# is not a number (query parameters, which are text, keep the usual parsing).
+Flag = Annotated[bool, Strict()]
+Number = Annotated[int, Strict()]
+
+
+def _date_text(value: object) -> object:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return value
+    raise PydanticCustomError("date_type", "Date attendue au format AAAA-MM-JJ.")
+
+
+Day = Annotated[dt.date, BeforeValidator(_date_text)]
+"""A date in a JSON body: the text "YYYY-MM-DD" only."""
+
+
+def capped(cap: int) -> BeforeValidator:
+    """A list's length checked before its items are: ten times the cap costs no more than
+    the cap (declare max_length too, for the OpenAPI document)."""
+
+    def check(value: object) -> object:
+        if isinstance(value, list) and len(value) > cap:
+            raise PydanticCustomError(
+                "too_long", "{max_length} éléments au maximum.", {"max_length": cap}
+            )
+        return value
+
+    return BeforeValidator(check)
 
 
 # --- shared pieces ---------------------------------------------------------------------------
@@ -221,37 +256,41 @@ def candidate_out(user: User) -> dict[str, Any]:
 
 class AttachIn(Schema):
     kind: Literal["planning", "movements_staff", "movements_staff_unread", "movements_all"]
-    from_: dt.date = Field(alias="from")
-    to: dt.date
+    from_: Day = Field(alias="from", description="YYYY-MM-DD.")
+    to: Day = Field(description="YYYY-MM-DD, not before `from` (else 422), at most a year after.")
 
 
 class SendIn(Schema):
     subject: Text = Field(description="Required, 1–200 characters.")
     body: Text = Field(description="Required, 1–20000 characters; plain text.")
-    cc: list[Text] = Field(default_factory=list, description="Copy recipients (user ids).")
-    is_task: bool = False
-    due_date: dt.date | None = Field(None, description="With is_task: a day task due that day.")
-    is_urgent: bool = False
-    is_private: bool = False
-    is_vad: bool = False
-    is_client_remark: bool = Field(False, description="Client users only.")
+    cc: Annotated[list[Text], capped(CC_MAX)] = Field(
+        default_factory=list,
+        max_length=CC_MAX,
+        description=f"Copy recipients (user ids), at most {CC_MAX}.",
+    )
+    is_task: Flag = False
+    due_date: Day | None = Field(None, description="With is_task: a day task due that day.")
+    is_urgent: Flag = False
+    is_private: Flag = False
+    is_vad: Flag = False
+    is_client_remark: Flag = Field(False, description="Client users only.")
     contact: Text | None = None
     template: Text | None = None
-    copy_circle: bool = False
-    copy_email: bool = False
-    copy_sms: bool = False
-    copy_fax: bool = False
+    copy_circle: Flag = False
+    copy_email: Flag = False
+    copy_sms: Flag = False
+    copy_fax: Flag = False
     attach: AttachIn | None = None
 
 
 class ReplyIn(Schema):
     body: Text = Field(description="Required, 1–20000 characters.")
-    make_task: bool = Field(False, description="« Valider + Tâche à faire ».")
+    make_task: Flag = Field(False, description="« Valider + Tâche à faire ».")
 
 
 class TaskIn(Schema):
     action: Literal["todo", "done", "cancel"]
-    due_date: dt.date | None = None
+    due_date: Day | None = None
 
 
 class MessageOut(Schema):

@@ -55,7 +55,9 @@ def contact_create(
     values = {
         "name": _collect(
             errors,
-            lambda: clean_text(name, field="name", label="Nom", max_length=160, required=True),
+            lambda: clean_text(
+                name, field="name", label="Nom", max_length=160, required=True, one_line=True
+            ),
         ),
         "phone": _collect(errors, lambda: normalize_phone(phone, field="phone")),
         "phone2": _collect(errors, lambda: normalize_phone(phone2, field="phone2")),
@@ -87,10 +89,15 @@ def client_update_coordinates(
     values = {
         "name": _collect(
             errors,
-            lambda: clean_text(name, field="name", label="Nom", max_length=160, required=True),
+            lambda: clean_text(
+                name, field="name", label="Nom", max_length=160, required=True, one_line=True
+            ),
         ),
         "trade": _collect(
-            errors, lambda: clean_text(trade, field="trade", label="Activité", max_length=120)
+            errors,
+            lambda: clean_text(
+                trade, field="trade", label="Activité", max_length=120, one_line=True
+            ),
         ),
         "email": _collect(errors, lambda: clean_email(email)),
         "mobile": _collect(errors, lambda: normalize_phone(mobile, field="mobile")),
@@ -126,7 +133,7 @@ def client_update_message_settings(
     info = _collect(
         errors,
         lambda: clean_text(
-            message_info, field="message_info", label="Message infos", max_length=80
+            message_info, field="message_info", label="Message infos", max_length=80, one_line=True
         ),
     )
     fields = ["message_info", "default_copy_email", "default_copy_sms", "default_copy_fax"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -58,12 +60,25 @@ class Prepared:
     random date or instant before 1900). If one doesn't reach the query as a parameter (Django
     folded it into the SQL text, or the database adapts it to another form, as SQLite does with
     dates), the query is never cached: each call builds it.
+
+    At most `max_shapes` shapes are kept (the least recently used goes first): a key that a
+    caller controls, such as a list's length, cannot make the cache grow without bound, and
+    finding the slots in the compiled parameters costs one pass over them (a dict of the
+    stand-ins), whatever the number of values.
     """
 
-    def __init__(self, build: Callable[..., QuerySet[Any]], slots: Sequence[type] = ()) -> None:
+    def __init__(
+        self,
+        build: Callable[..., QuerySet[Any]],
+        slots: Sequence[type] = (),
+        *,
+        max_shapes: int = 32,
+    ) -> None:
         self.build = build
         self.slot_types = tuple(slots)
-        self._shapes: dict[tuple[Any, ...], _Shape | None] = {}
+        self.max_shapes = max_shapes
+        self._shapes: OrderedDict[tuple[Any, ...], _Shape | None] = OrderedDict()
+        self._lock = threading.Lock()
 
     def sentinels(self, n: int) -> list[Any]:
         """Stand-ins for n values, each found in the compiled parameters by equality."""
@@ -73,11 +88,18 @@ class Prepared:
     def rows(self, key: tuple[Any, ...], *values: Any) -> list[dict[str, Any]]:
         connection = connections[DEFAULT_DB_ALIAS]
         shape_key = (connection.vendor, *key)
-        if shape_key not in self._shapes:
-            self._shapes[shape_key] = _Shape.compile(
-                self.build, key, self.sentinels(len(values)), connection
-            )
-        shape = self._shapes[shape_key]
+        with self._lock:
+            known = shape_key in self._shapes
+            if known:
+                self._shapes.move_to_end(shape_key)
+                shape = self._shapes[shape_key]
+        if not known:
+            shape = _Shape.compile(self.build, key, self.sentinels(len(values)), connection)
+            with self._lock:
+                self._shapes[shape_key] = shape
+                self._shapes.move_to_end(shape_key)
+                while len(self._shapes) > self.max_shapes:
+                    self._shapes.popitem(last=False)
         if shape is None:
             return list(self.build(*key, *values))
         return shape.run(values, connection)
@@ -122,17 +144,22 @@ class _Shape:
         query = qs.query
         compiler = query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
+        # Each stand-in under every form it may take in the parameters: one dict lookup per
+        # parameter (stand-ins are random, so no two share a form).
+        forms: dict[tuple[type, Any], tuple[int, str]] = {}
+        for j, sentinel in enumerate(sentinels):
+            forms[(type(sentinel), sentinel)] = (j, "same")
+            if isinstance(sentinel, uuid.UUID):
+                forms[(str, sentinel.hex)] = (j, "hex")  # a UUID on SQLite
+                forms[(str, str(sentinel))] = (j, "text")  # a text column
         slots: list[tuple[int, int, str]] = []
         for i, param in enumerate(params):
-            for j, sentinel in enumerate(sentinels):
-                if type(param) is type(sentinel) and param == sentinel:
-                    slots.append((i, j, "same"))
-                elif not isinstance(sentinel, uuid.UUID):
-                    continue
-                elif param == sentinel.hex:  # a UUID on SQLite
-                    slots.append((i, j, "hex"))
-                elif param == str(sentinel):  # a text column
-                    slots.append((i, j, "text"))
+            try:
+                found = forms.get((type(param), param))
+            except TypeError:  # an unhashable parameter (a list, a dict): never a stand-in
+                continue
+            if found is not None:
+                slots.append((i, *found))
         if {j for _, j, _ in slots} != set(range(n)):
             return None
         names = [*query.extra_select, *query.values_select, *query.annotation_select]

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from relais.core.errors import ValidationFailed
+from relais.core.inputs import is_blank, line_problem, text_problem
 
 
 class Errors:
@@ -29,11 +30,24 @@ class Errors:
 
 
 def clean_text(
-    value: str | None, *, field: str, label: str, max_length: int, required: bool = False
+    value: str | None,
+    *,
+    field: str,
+    label: str,
+    max_length: int,
+    required: bool = False,
+    one_line: bool = False,
 ) -> str:
+    """A trimmed text; `one_line` refuses control characters (CR, LF…) and bidi controls.
+    Only invisible characters (zero-width spaces…) count as empty."""
     value = (value or "").strip()
+    if is_blank(value):
+        value = ""
     if required and not value:
         raise ValidationFailed.on(field, f"{label} : ce champ est obligatoire.")
+    problem = text_problem(value) or (line_problem(value) if one_line else None)
+    if problem:
+        raise ValidationFailed.on(field, f"{label} : {problem}")
     if len(value) > max_length:
         raise ValidationFailed.on(
             field, f"{label} : {max_length} caractères au maximum ({len(value)} saisis)."

@@ -79,6 +79,31 @@ def deliveries_for_message(*, message_id: Any) -> list[Delivery]:
     return list(Delivery.objects.filter(message_id=message_id).order_by("created_at", "channel"))
 
 
+def delivery_known_to(user: User, *, client_id: Any, delivery: Delivery) -> bool:
+    """Whether user may know of this copy and its address: staff know every copy; a client
+    user knows the copies sent to itself and, for its own client's messages, the client's
+    own copies (e-mail, SMS, fax to the client) — never another recipient's address."""
+    if user.is_staff_user:
+        return True
+    if delivery.recipient_id is not None:
+        return bool(delivery.recipient_id == user.id)
+    return bool(user.client_id is not None and user.client_id == client_id)
+
+
+COPY_EVENTS = ("copy_queued", "copy_sent", "copy_delivered", "copy_failed", "copy_retry")
+
+
+def copy_event_known_to(
+    user: User, *, kind: str, detail: str, known: list[Delivery], hidden: list[Delivery]
+) -> bool:
+    """A history line about a copy names its address (« E-mail → x@y : reason »): a reader
+    does not see the lines about copies it may not know of."""
+    if user.is_staff_user or kind not in COPY_EVENTS or "→ " not in detail:
+        return True
+    address = detail.split("→ ", 1)[1].split(" : ", 1)[0].strip()
+    return address in {d.to for d in known} or address not in {d.to for d in hidden}
+
+
 def failed_deliveries_for_author(
     *, user: User, since: dt.timedelta | None = None
 ) -> QuerySet[Delivery]:

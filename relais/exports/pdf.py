@@ -48,7 +48,9 @@ def html_to_pdf(html: str) -> bytes:
     # Imported here: loading WeasyPrint (pango, fonts) costs a second the web process rarely needs.
     from weasyprint import HTML
 
-    return bytes(HTML(string=html).write_pdf())
+    from relais.exports.fetcher import StaticFilesFetcher
+
+    return bytes(HTML(string=html, url_fetcher=StaticFilesFetcher()).write_pdf())
 
 
 # --- printed documents ---------------------------------------------------------------------------
@@ -193,7 +195,9 @@ def _render_counted(html: str) -> tuple[int, bytes]:
     # Imported here, as in html_to_pdf: WeasyPrint loads only where a PDF is made.
     from weasyprint import HTML
 
-    document = HTML(string=html).render()
+    from relais.exports.fetcher import StaticFilesFetcher
+
+    document = HTML(string=html, url_fetcher=StaticFilesFetcher()).render()
     return len(document.pages), bytes(document.write_pdf())
 
 

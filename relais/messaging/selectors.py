@@ -28,7 +28,12 @@ from relais.clients.models import Client
 from relais.core.errors import NotFound, PermissionDenied
 from relais.core.queries import Prepared, capped_count_sql, first_or_none
 from relais.core.text import fold
-from relais.delivery.selectors import deliveries_for_message, failed_deliveries
+from relais.delivery.selectors import (
+    copy_event_known_to,
+    deliveries_for_message,
+    delivery_known_to,
+    failed_deliveries,
+)
 from relais.messaging import rules, urgent
 from relais.messaging.models import (
     Banner,
@@ -162,22 +167,42 @@ def thread_detail(
     """Replies, history, copy recipients and deliveries of a thread, in a fixed few queries.
 
     `sent`: what message_send just wrote (SendResult.detail) is the answer, with no query
-    (the send's response is on the hot path)."""
+    (the send's response is on the hot path), cut to what this reader may know of."""
     if sent is not None:
-        return sent
+        return _copies_known_to(user, message, sent)
     replies = list(Reply.objects.filter(message=message).select_related("author"))
     history = list(HistoryEvent.objects.filter(message=message).select_related("actor"))
     recipients = list(
         Recipient.objects.filter(message=message).select_related("user").order_by("id")
     )
     reads = dict(ReadState.objects.filter(message=message).values_list("user_id", "read_at"))
-    return {
+    detail: ThreadDetail = {
         "replies": replies,
         "history": history,
         "recipients": recipients,
         "reads": reads,
         "deliveries": deliveries_for_message(message_id=message.pk),
     }
+    return _copies_known_to(user, message, detail)
+
+
+def _copies_known_to(user: User, message: Message, detail: ThreadDetail) -> ThreadDetail:
+    """The thread's copies, and the history lines naming their addresses, that this reader
+    may know of (delivery.selectors.delivery_known_to)."""
+    if user.is_staff_user:
+        return detail
+    known: list[Any] = []
+    hidden: list[Any] = []
+    for d in detail["deliveries"]:
+        (
+            known if delivery_known_to(user, client_id=message.client_id, delivery=d) else hidden
+        ).append(d)
+    history = [
+        e
+        for e in detail["history"]
+        if copy_event_known_to(user, kind=e.kind, detail=e.detail, known=known, hidden=hidden)
+    ]
+    return {**detail, "deliveries": known, "history": history}
 
 
 # The menu shows « 99+ » beyond this: counting stops there, so a count costs the same with a
@@ -331,6 +356,12 @@ def template_list_for_client(*, client: Client) -> list[MessageTemplate]:
         .distinct()
         .order_by("name")
     )
+
+
+def template_list_for_permanence(*, permanence_id: Any) -> list[MessageTemplate]:
+    """Every template of a permanence, by name (a staff member's list when no client is
+    chosen yet)."""
+    return list(MessageTemplate.objects.filter(permanence_id=permanence_id).order_by("name"))
 
 
 # The client file shows this many threads, newest activity first; its poll fingerprints them.

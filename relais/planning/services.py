@@ -392,7 +392,9 @@ def _type_values(
     errors = Errors()
     values: dict[str, Any] = {}
     try:
-        values["name"] = clean_text(name, field="name", label="Motif", max_length=80, required=True)
+        values["name"] = clean_text(
+            name, field="name", label="Motif", max_length=80, required=True, one_line=True
+        )
     except ValidationFailed as exc:
         errors.capture(exc)
     colour = (colour or "").strip()

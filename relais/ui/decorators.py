@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_htmx.http import HttpResponseClientRedirect
 
-from relais.core.errors import NotFound, PermissionDenied
+from relais.core.errors import NotFound, PermissionDenied, ValidationFailed
 from relais.tenancy.models import User
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
@@ -32,7 +32,8 @@ def forbidden(request: HttpRequest, detail: str = "") -> HttpResponse:
 
 
 def page(*, staff_only: bool = False) -> Callable[[ViewFunc], ViewFunc]:
-    """Login required (anonymous → /connexion/?next=…), then NotFound → 404, PermissionDenied → 403.
+    """Login required (anonymous → /connexion/?next=…), then NotFound → 404, PermissionDenied → 403,
+    ValidationFailed → 422.
 
     staff_only: client users get 403 (a known page they may not use).
     """
@@ -56,6 +57,10 @@ def page(*, staff_only: bool = False) -> Callable[[ViewFunc], ViewFunc]:
                 raise Http404(exc.detail) from None
             except PermissionDenied as exc:
                 return forbidden(request, exc.detail)
+            except ValidationFailed as exc:
+                # Input a view did not show next to its fields (an oversized list…): still
+                # the user's input, a French 422 rather than a 500.
+                return render(request, "422.html", {"detail": exc.detail}, status=422)
 
         return cast(ViewFunc, wrapped)
 

@@ -289,3 +289,21 @@ def test_other_shapes_are_left_to_django(settings: Any) -> None:
         assert broken.wire_bytes() is None
         with pytest.raises(BadHeaderError):
             django_bytes(broken)
+
+
+def test_it_fails_at_once_on_a_header_the_mail_library_refuses(
+    world: World, smtp_settings: SmtpSink
+) -> None:
+    # A subject stored before one-line fields refused line breaks: its copy can never be
+    # written, so it fails for good instead of being retried for hours.
+    message = send(world.operateur_a, world.client_a, copy_email=True)
+    type(message).objects.filter(pk=message.pk).update(subject="Sujet\r\nBcc: x@y.z")
+
+    stats = deliver_due(grace=0)
+
+    assert (stats.sent, stats.failed, stats.retried) == (0, 1, 0)
+    delivery = Delivery.objects.get(message=message)
+    assert delivery.status == Delivery.FAILED
+    assert delivery.attempts == 1
+    assert delivery.last_error.startswith("E-mail impossible à écrire (BadHeaderError")
+    assert smtp_settings.received == []

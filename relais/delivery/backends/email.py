@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import email.errors
 import email.message
 import functools
 import re
@@ -73,6 +74,10 @@ def classify_mail_error(exc: BaseException) -> DeliveryError:
     if isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError)):
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return temporary(f"Serveur de messagerie injoignable ({detail})."[:300], backend_down=True)
+    if isinstance(exc, (BadHeaderError, email.errors.MessageError, ValueError)):
+        # The e-mail library refuses what the copy holds (a line break in a header, text it
+        # cannot encode): sending it again would fail the same way.
+        return permanent(f"E-mail impossible à écrire ({type(exc).__name__} : {exc})."[:300])
     name = type(exc).__name__
     if name == "AnymailRecipientsRefused":
         return permanent(f"Adresse refusée par le fournisseur d'e-mail ({exc}).")

@@ -15,6 +15,7 @@ from django.db.models import Max, Q
 
 from relais.clients.models import Client
 from relais.core.errors import NotFound, PermissionDenied, ValidationFailed
+from relais.core.inputs import TEMPLATE_CLIENTS_MAX, check_list_size
 from relais.core.text import fold
 from relais.core.validation import Errors, clean_text
 from relais.messaging import rules
@@ -66,11 +67,20 @@ def _template_values(
     values: dict[str, Any] = {
         "name": _collect(
             errors,
-            lambda: clean_text(name, field="name", label="Nom", max_length=NAME_MAX, required=True),
+            lambda: clean_text(
+                name,
+                field="name",
+                label="Nom",
+                max_length=NAME_MAX,
+                required=True,
+                one_line=True,
+            ),
         ),
         "subject": _collect(
             errors,
-            lambda: clean_text(subject, field="subject", label="Sujet", max_length=SUBJECT_MAX),
+            lambda: clean_text(
+                subject, field="subject", label="Sujet", max_length=SUBJECT_MAX, one_line=True
+            ),
         ),
         "consigne": _collect(
             errors,
@@ -92,7 +102,10 @@ def _template_values(
     chosen: list[Client] = []
     if not for_all:
         ids = []
-        for raw in list(clients or [])[:5000]:
+        check_list_size(
+            clients, field="clients", cap=TEMPLATE_CLIENTS_MAX, label="Clients du modèle"
+        )
+        for raw in clients or []:
             try:
                 ids.append(parse_id(raw))
             except NotFound:
@@ -276,7 +289,12 @@ def banner_create(*, user: User, text: str, place: str = Banner.HOME) -> Banner:
     value = _collect(
         errors,
         lambda: clean_text(
-            text, field="text", label="Texte", max_length=Banner.TEXT_MAX, required=True
+            text,
+            field="text",
+            label="Texte",
+            max_length=Banner.TEXT_MAX,
+            required=True,
+            one_line=True,
         ),
     )
     if "\n" in value or "\r" in value:

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from relais.core.errors import PermissionDenied, ValidationFailed
+from relais.core.inputs import is_blank
 from relais.messaging import rules
 from relais.messaging.models import HistoryEvent, Message, ReadState, Reply
 from relais.messaging.services.common import BODY_MAX, history_rows
@@ -18,7 +19,7 @@ from relais.tenancy.models import User
 
 def _reply_text(body: str) -> str:
     text = (body or "").strip("\n\r ")
-    if not text.strip():
+    if is_blank(text):
         raise ValidationFailed.on("body", "Réponse : ce champ est obligatoire.")
     if len(text) > BODY_MAX:
         raise ValidationFailed.on(

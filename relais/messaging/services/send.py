@@ -22,6 +22,7 @@ from django.utils import timezone
 from relais.clients.models import Client
 from relais.core.bulk import insert_together
 from relais.core.errors import NotFound, PermissionDenied, ValidationFailed
+from relais.core.inputs import CC_MAX, check_list_size, is_blank
 from relais.core.queries import first_or_none
 from relais.core.validation import Errors, clean_text
 from relais.delivery.models import Delivery
@@ -121,12 +122,17 @@ def _check_texts(data: SendInput, errors: Errors) -> tuple[str, str]:
     subject = ""
     try:
         subject = clean_text(
-            data.subject, field="subject", label="Sujet", max_length=SUBJECT_MAX, required=True
+            data.subject,
+            field="subject",
+            label="Sujet",
+            max_length=SUBJECT_MAX,
+            required=True,
+            one_line=True,
         )
     except ValidationFailed as exc:
         errors.capture(exc)
     body = (data.body or "").strip("\n\r ")
-    if not body.strip():
+    if is_blank(body):
         errors.add("body", "Message : ce champ est obligatoire.")
     elif len(body) > BODY_MAX:
         errors.add("body", f"Message : {BODY_MAX} caractères au maximum ({len(body)} saisis).")
@@ -372,6 +378,8 @@ def message_send(
     `client` is a client, or the SendTarget client_for_send read for this data. The same
     idempotency key within 24 h returns the first message and creates nothing.
     """
+    # A list too long is refused before any lookup (relais.core.inputs).
+    check_list_size(data.cc, field="cc", cap=CC_MAX, label="Destinataires en copie")
     key = (idempotency_key or "").strip()[:KEY_MAX]
     given = client.client if isinstance(client, SendTarget) else client
     _require_may_write(author, given)

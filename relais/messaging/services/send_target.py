@@ -15,6 +15,7 @@ from django.db.models.functions import JSONObject
 
 from relais.clients.models import Client, Contact
 from relais.core.errors import NotFound
+from relais.core.inputs import CC_MAX, check_list_size
 from relais.core.queries import Prepared, first_or_none, from_row, loaded
 from relais.messaging.models import MessageTemplate
 from relais.messaging.visibility import cc_eligibility_filter, cc_eligibility_rule
@@ -163,6 +164,7 @@ def client_for_send(user: User, client_id: Any, data: SendInput) -> SendTarget:
     what the send looks up next — the chosen contact and the copy recipients who may receive
     this client's messages. A send then costs the same queries with 0, 1 or 10 copy
     recipients, and the query is compiled once per shape (relais.core.queries.Prepared)."""
+    check_list_size(data.cc, field="cc", cap=CC_MAX, label="Destinataires en copie")
     target = lenient_id(client_id)
     if target is None or (user.is_client_user and not user.client_id):
         raise NotFound("Client introuvable.")

@@ -16,6 +16,7 @@ from django_htmx.http import trigger_client_event
 from relais.clients.models import Client
 from relais.clients.selectors import access_client_by_id, access_contact_by_id, instruction_list
 from relais.core.errors import PermissionDenied, ValidationFailed
+from relais.core.inputs import CC_MAX
 from relais.messaging import rules
 from relais.messaging.attachments import KINDS as ATTACH_KINDS
 from relais.messaging.placeholders import SLOT, placeholder_values, placeholders_fill
@@ -141,8 +142,9 @@ def _posted_values(request: HttpRequest) -> dict[str, Any]:
             "attach_kind": post.get("attach_kind", "")[:40],
             "attach_from": post.get("attach_from", "")[:30],
             "attach_to": post.get("attach_to", "")[:30],
-            "cc": post.getlist("cc")[:50],
-            "cc_name": [n[:200] for n in post.getlist("cc_name")[:50]],
+            # One over the cap: message_send refuses the list rather than cut it silently.
+            "cc": post.getlist("cc")[: CC_MAX + 1],
+            "cc_name": [n[:200] for n in post.getlist("cc_name")[: CC_MAX + 1]],
         }
     )
     return values
@@ -176,22 +178,32 @@ def _send_input(values: dict[str, Any]) -> SendInput:
     )
 
 
+def _send_refused(
+    request: HttpRequest, client: Client, values: dict[str, Any], exc: ValidationFailed
+) -> HttpResponse:
+    context = composer_context(request, client, values, exc.errors)
+    context["error_summary"] = _("Le message n'est pas parti : corrigez les champs signalés.")
+    template = "ui/partials/composer.html" if is_htmx(request) else "ui/composer_page.html"
+    return render(request, template, context, status=422)
+
+
 @page()
 @require_POST
 def message_send_view(request: HttpRequest, client_id: str) -> HttpResponse:
     user = current_user(request)
     values = _posted_values(request)
     data = _send_input(values)
-    target = client_for_send(user, client_id, data)
+    try:
+        target = client_for_send(user, client_id, data)
+    except ValidationFailed as exc:
+        # Refused before any lookup (too many copy recipients): shown on the composer.
+        return _send_refused(request, access_client_by_id(user, client_id), values, exc)
     try:
         message = message_send(
             author=user, client=target, data=data, idempotency_key=values["idempotency_key"]
         ).message
     except ValidationFailed as exc:
-        context = composer_context(request, target.client, values, exc.errors)
-        context["error_summary"] = _("Le message n'est pas parti : corrigez les champs signalés.")
-        template = "ui/partials/composer.html" if is_htmx(request) else "ui/composer_page.html"
-        return render(request, template, context, status=422)
+        return _send_refused(request, target.client, values, exc)
     thread_url = reverse("ui:thread", args=[message.id])
     if not is_htmx(request):
         return redirect(thread_url)
