@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from relais.clients.models import Contact
 from relais.messaging.models import InputPhrase
+from relais.messaging.placeholders import SLOT
 from tests import factories
 from tests.browser.helpers import azur_doctor, azur_operator, azur_supervisor, log_in
 
@@ -210,3 +211,8 @@ def test_it_counts_a_template_chosen_as_a_change(
     dialog.locator("#subject").press("Escape")
     expect(dialog).to_be_visible()
     assert len(questions) == 1
+    # The template dropped: its empty slot goes (nothing would fill it at sending).
+    expect(dialog.locator("#subject")).to_have_value(f"Rappel {SLOT}")
+    dialog.get_by_label("Modèle").select_option(label="— Aucun modèle —")
+    expect(dialog.locator("#subject")).to_have_value("Rappel ")
+    expect(dialog.locator("[data-slot-note]")).to_be_hidden()

@@ -278,6 +278,14 @@ class TestComposerText:
             "body": "Hélène Moreau rappellera. Dr Cécile Lemoine",
         }
 
+    def test_it_drops_the_empty_slots_once_the_template_is_dropped(
+        self, world: World, default_template: Any
+    ) -> None:
+        answer = self.post(
+            login(world.operateur_a), world, mode="plain", subject=f"Rappel {SLOT}", body="x"
+        ).json()
+        assert answer == {"subject": "Rappel ", "body": "x"}
+
     def test_it_answers_404_for_another_permanences_template_or_contact(
         self, world: World, default_template: Any
     ) -> None:

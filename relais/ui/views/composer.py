@@ -241,15 +241,19 @@ def composer_text(request: HttpRequest, client_id: str) -> HttpResponse:
 
     mode=template: the chosen template's text (and its consigne, VAD and circle flags);
     otherwise the posted subject and body, whose empty slots take the chosen contact's name.
-    Without a contact, {contact} is an empty slot (placeholders.SLOT)."""
+    Without a contact, {contact} is an empty slot (placeholders.SLOT), except with mode=plain
+    (the template was dropped: nothing fills the slots at sending any more, so they go)."""
     user = current_user(request)
     client = access_client_by_id(user, client_id)
     _require_can_write(user)
     post = request.POST
     contact_id = post.get("contact", "")[:64]
     contact_name = access_contact_by_id(client, contact_id).name if contact_id else None
-    values = _fill_values(client, user, contact_name)
-    if post.get("mode") == "template":
+    mode = post.get("mode", "")
+    values = _fill_values(
+        client, user, "" if contact_name is None and mode == "plain" else contact_name
+    )
+    if mode == "template":
         template_id = post.get("template", "")[:64]
         templates = template_list_for_client(client=client)
         template = next((t for t in templates if str(t.id) == template_id), None)

@@ -261,6 +261,15 @@
       if (circle && st.circleByTemplate) circle.checked = false;
       st.vadByTemplate = st.circleByTemplate = false;
       st.filled = null;
+      if (R.$("#subject.has-slot, #body.has-slot", form)) {
+        // Without a template nothing fills the empty slots at sending: they take the contact's
+        // name now, or go.
+        var now = text(form);
+        ask(form, { mode: "plain", contact: contactId(form), subject: now.subject, body: now.body })
+          .then(function (t) {
+            if (t) setText(form, t);
+          });
+      }
       return;
     }
     var contact = contactId(form);
