@@ -25,6 +25,9 @@ from relais.messaging.models import Message
 # against the URLconf (ui:thread, delivery:callback under "delivery/").
 THREAD_PATH = "/messages/{message_id}/"
 CALLBACK_PATH = "/delivery/callback/{delivery_id}/{token}/"
+# The e-mail copy's link says where it comes from: the thread page traces that read as "link"
+# (relais.audit).
+EMAIL_LINK_QUERY = "?lien=email"
 
 
 def thread_path(message_id: Any) -> str:
@@ -108,7 +111,7 @@ def _context(message: Message, *, as_copy: bool) -> dict[str, Any]:
         if message.contact
         else [],
         "written_at": _local(message.created_at),
-        "thread_url": thread_url(message.id),
+        "thread_url": thread_url(message.id) + EMAIL_LINK_QUERY,
         "as_copy": as_copy,
     }
 

@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
+from relais.audit.models import MessageRead
+from relais.audit.services import message_read_record
 from relais.core.errors import ValidationFailed
 from relais.messaging.models import Message
 from relais.messaging.selectors import access_message_by_id, thread_detail, thread_version
@@ -45,7 +47,13 @@ def thread_view(request: HttpRequest, message_id: str) -> HttpResponse:
     message = access_message_by_id(user, message_id)
     if not getattr(message, "is_read", True):
         message_mark_read(user=user, message=message)
-    return render(request, "ui/thread.html", thread_context(request, message))
+    # The e-mail copy's link carries ?lien=email (delivery.content.EMAIL_LINK_QUERY).
+    via = MessageRead.LINK if request.GET.get("lien") == "email" else MessageRead.PAGE
+    message_read_record(user=user, message_id=message.id, via=via, request=request)
+    context = thread_context(request, message)
+    context["shows_reads"] = user.has_right(perms.AUDIT_READ)
+    context["can_erase"] = user.has_right(perms.DATA_POLICY)
+    return render(request, "ui/thread.html", context)
 
 
 @page()
