@@ -206,9 +206,9 @@ def test_the_reads_page_lists_per_user_and_exports_csv(world: World) -> None:
     page = http.get(url, {"utilisateur": str(world.operateur_a.id)})
     assert page.status_code == 200
     html = page.content.decode()
-    assert world.operateur_a.name in html and world.superviseur_a.name not in html.split("<table")[
-        -1
-    ]
+    assert (
+        world.operateur_a.name in html and world.superviseur_a.name not in html.split("<table")[-1]
+    )
     csv = http.get(url, {"format": "csv"})
     assert csv["Content-Type"].startswith("text/csv")
     text = b"".join(csv.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]

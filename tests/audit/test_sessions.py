@@ -22,7 +22,8 @@ def logged_in(world: World, user: object = None) -> HttpClient:
     http = HttpClient()
     account = user or world.operateur_a
     response = http.post(
-        reverse("ui:login"), {"username": account.email, "password": PASSWORD}  # type: ignore[attr-defined]
+        reverse("ui:login"),
+        {"username": account.email, "password": PASSWORD},  # type: ignore[attr-defined]
     )
     assert response.status_code == 302
     return http
