@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import auth
@@ -72,6 +73,12 @@ def _to_login(request: HttpRequest) -> HttpResponse:
             status=401,
         )
     target = request.get_full_path() if request.method == "GET" else ""
+    if request.headers.get("HX-Request"):
+        # A fragment: come back to the page it was asked from (same site only).
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        target = (current.path + (f"?{current.query}" if current.query else "")) or ""
+        if not target.startswith("/") or target.startswith("//"):
+            target = ""
     url = login + "?" + urlencode({"expire": "1", **({"next": target} if target else {})})
     if request.headers.get("HX-Request"):
         response = HttpResponse(status=204)
