@@ -284,4 +284,6 @@ AUTHENTICATION_BACKENDS = [
     *(b for b in AUTHENTICATION_BACKENDS if b != "axes.backends.AxesStandaloneBackend"),
 ]
 OTP_TOTP_ISSUER = "Relais"
+# The daily purge deletes at most this many rows per short transaction (messages: 200 at most).
+RELAIS_PURGE_BATCH = int(os.environ.get("RELAIS_PURGE_BATCH", "500"))
 # --- end traces ---

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -111,12 +112,11 @@ def purge_permanence(
         if not days:
             continue
         cutoff = now - dt.timedelta(days=int(days))
+        size = min(purgeable.batch, int(getattr(settings, "RELAIS_PURGE_BATCH", BATCH)))
         total = 0
         while True:
             pks = list(
-                purgeable.past(permanence_id, cutoff)
-                .order_by()
-                .values_list("pk", flat=True)[: purgeable.batch]
+                purgeable.past(permanence_id, cutoff).order_by().values_list("pk", flat=True)[:size]
             )
             if not pks:
                 break
@@ -128,7 +128,7 @@ def purge_permanence(
                 total += deleted[1].get(model._meta.label, 0)
                 if on_batch is not None:
                     on_batch(purgeable.name, total)
-            if len(pks) < purgeable.batch:
+            if len(pks) < size:
                 break
         if total:
             removed[purgeable.name] = total

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -291,3 +292,50 @@ def test_the_gerant_sets_lifetimes_with_a_minimum_enforced(world: World) -> None
     assert event.detail["changed"]["messages_days"] == [1095, 365]
     assert login(world.operateur_a).post(url, form).status_code == 403
     assert login(world.client_user_a).get(url).status_code == 403
+
+
+def test_a_purge_process_killed_halfway_leaves_whole_batches_and_the_next_run_finishes(
+    world: World, tmp_path: Any
+) -> None:
+    """A real process, SIGKILLed while it deletes: what it committed stays committed, nothing is
+    half-done, and `relais_purge` run again ends exactly where one run would have."""
+    import signal
+    import subprocess
+
+    from tests.delivery.conftest import manage, worker_env
+
+    # The default lifetime of traces is 365 days.
+    old, recent = timezone.now() - dt.timedelta(days=400), timezone.now() - dt.timedelta(days=10)
+    message = send_at(world, recent, "Lu")
+    rows = [
+        MessageRead(
+            permanence_id=world.perm_a.id,
+            message_id=message.id,
+            user_id=world.operateur_a.id,
+            at=at,
+            via="api",
+        )
+        for at in [old] * 3000 + [recent] * 50
+    ]
+    MessageRead.objects.bulk_create(rows, batch_size=1000)
+    env = worker_env(tmp_path, RELAIS_PURGE_BATCH="5")
+    process = manage("relais_purge", env=env, wait=False)
+    assert isinstance(process, subprocess.Popen)
+    deadline = time.monotonic() + 60
+    while MessageRead.objects.count() > 3050 - 50 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    halfway = MessageRead.objects.filter(at__lt=timezone.now() - dt.timedelta(days=365)).count()
+    log = (tmp_path / "relais_purge.log").read_text()
+    assert 0 < halfway < 3000, f"killed before it started or after it finished: {log}"
+    assert halfway % 5 == 0  # whole batches only
+    assert MessageRead.objects.filter(at__gte=recent).count() == 50
+    assert not AuditEvent.objects.filter(kind="purged").exists()  # it never got to the end
+
+    done = manage("relais_purge", env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert MessageRead.objects.count() == 50
+    assert all(r.at == recent for r in MessageRead.objects.all())
+    (trace,) = AuditEvent.objects.filter(kind="purged", permanence=world.perm_a)
+    assert trace.detail["removed"]["reads"] == halfway
