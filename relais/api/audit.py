@@ -99,9 +99,10 @@ def _read_cursor(cursor: str | None) -> int | None:
         return None
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("a"):
+        value = int(text[1:]) if text.startswith("a") else -1
+        if not 0 < value < 2**63:
             raise ValueError
-        return int(text[1:])
+        return value
     except (ValueError, UnicodeDecodeError):
         raise ValidationFailed.on("cursor", BAD_CURSOR) from None
 

@@ -3,6 +3,8 @@ by the gérant in the pages and through GET /api/v1/audit."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
@@ -102,6 +104,8 @@ def test_the_gerant_reads_the_journal_through_the_api_with_filters(world: World)
     assert call(http, "GET", "/audit?kind=nimportequoi").status_code == 422
     assert call(http, "GET", "/audit?from=2026-12-06&to=2026-12-01").status_code == 422
     assert call(http, "GET", "/audit?cursor=%%%").status_code == 422
+    huge = base64.urlsafe_b64encode(b"a" + b"9" * 30).decode().rstrip("=")
+    assert call(http, "GET", f"/audit?cursor={huge}").status_code == 422
     assert call(http, "GET", f"/audit?user={world.gerant_b.id}").status_code == 404
 
 
