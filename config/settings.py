@@ -289,3 +289,30 @@ TASKS["default"]["QUEUES"] = sorted(
 # is), besides its sweep.
 RELAIS_ESCALATION_SCAN = float(os.environ.get("RELAIS_ESCALATION_SCAN", "1"))
 # --- end escalation ---
+# --- traces, lifetimes, sessions and tokens (relais.audit) ---
+# Who read what, the security journal, the per-permanence lifetimes and their daily purge (run
+# by relais_worker), erasure and export of personal data, the staff idle timeout, API token
+# lifetimes, login throttling per address across accounts, and the optional TOTP second factor.
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "relais.audit"]
+# After AuthenticationMiddleware: the idle timeout and the enrolment a permanence may require.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "relais.audit.sessions.SessionGuardMiddleware",
+)
+# Default idle timeout of staff page sessions (each permanence may change it: 5 to 720 min).
+RELAIS_SESSION_IDLE_MINUTES = int(os.environ.get("RELAIS_SESSION_IDLE_MINUTES", "30"))
+# A new API token lives this long unless asked shorter.
+RELAIS_API_TOKEN_DAYS = int(os.environ.get("RELAIS_API_TOKEN_DAYS", "90"))
+# Failed logins: per account whatever the address (and per account and address), by axes; per
+# address across accounts: an address that failed on this many accounts within the cool-off is
+# refused too (relais.audit.throttle).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]  # type: ignore[list-item]
+RELAIS_LOGIN_ADDRESS_MAX_ACCOUNTS = int(os.environ.get("RELAIS_LOGIN_ADDRESS_MAX_ACCOUNTS", "5"))
+AUTHENTICATION_BACKENDS = [
+    "relais.audit.throttle.AddressAwareAxesBackend",
+    *(b for b in AUTHENTICATION_BACKENDS if b != "axes.backends.AxesStandaloneBackend"),
+]
+OTP_TOTP_ISSUER = "Relais"
+# The daily purge deletes at most this many rows per short transaction (messages: 200 at most).
+RELAIS_PURGE_BATCH = int(os.environ.get("RELAIS_PURGE_BATCH", "500"))
+# --- end traces ---

@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 
 from relais.api import (
     aids,
+    audit,
     auth,
     clients,
     docs,
@@ -22,8 +23,11 @@ DESCRIPTION = """
 Everything a person can do in the Relais pages, with the same permissions.
 
 **Authentication.** `POST /api/v1/auth/token` with `{"username": "<e-mail>", "password": "…"}`
-returns `{"token": "…"}`; send it as `Authorization: Bearer <token>`; `DELETE /api/v1/auth/token`
-revokes the token it is sent with (204). Repeated failures lock the e-mail for a while (429).
+returns `{"token": "…", "id", "expires_at"}` (90 days unless `expires_in_days` asks shorter; an
+account with a second factor adds `"otp"`); send it as `Authorization: Bearer <token>`;
+`DELETE /api/v1/auth/token` revokes the token it is sent with (204), `GET /api/v1/auth/tokens`
+lists mine and `DELETE /api/v1/auth/tokens/{id}` revokes one. Repeated failures lock the e-mail
+for a while, and an address that failed on several accounts (429).
 Same-origin calls from the pages may use their session instead; unsafe methods then need the
 `X-CSRFToken` header.
 
@@ -62,5 +66,6 @@ api.add_router("", aids.router)
 api.add_router("", planning.router)
 api.add_router("", notices.router)
 api.add_router("", escalation.router)
+api.add_router("", audit.router)
 api.add_router("", docs.router)
 api.add_router("", docs.fallback)

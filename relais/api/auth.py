@@ -11,14 +11,19 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from relais.api.errors import ErrorOut
-from relais.api.schemas import Text
-from relais.core.errors import PermissionDenied, RelaisError
+from relais.api.errors import ERROR_RESPONSES, ErrorOut
+from relais.api.schemas import Text, local
+from relais.audit.models import AuditEvent
+from relais.audit.services import audit_record
+from relais.audit.totp import second_factor_check
+from relais.core.errors import NotFound, PermissionDenied, RelaisError
 from relais.core.queries import Prepared, from_row
+from relais.tenancy import permissions as perms
+from relais.tenancy.access import access_user_by_id, parse_id
 from relais.tenancy.models import ApiToken, Role, User
 
 # last_used_at is informative: writing it on every call would cost an UPDATE per request.
@@ -34,6 +39,7 @@ def _token_lookup(digest: Any) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(digest=digest, user__is_active=True).values(
         "id",
         "last_used_at",
+        "expires_at",
         *(f"user__{f.attname}" for f in User._meta.concrete_fields),
         *(f"user__role__{f.attname}" for f in Role._meta.concrete_fields),
     )
@@ -54,10 +60,12 @@ class BearerAuth(HttpBearer):
         if not found:
             return None
         row = found[0]
+        now = timezone.now()
+        if row["expires_at"] is not None and row["expires_at"] <= now:
+            return None
         user = from_row(User, row, "user__")
         if user.role_id is not None:
             user.role = from_row(Role, row, "user__role__")
-        now = timezone.now()
         last_used_at = row["last_used_at"]
         if last_used_at is None or now - last_used_at >= TOUCH_EVERY:
             ApiToken.objects.filter(pk=row["id"]).update(last_used_at=now)
@@ -102,10 +110,29 @@ router = Router(tags=["Authentification"])
 class TokenIn(Schema):
     username: Text
     password: Text
+    expires_in_days: int | None = Field(
+        None, ge=1, le=365, description="Shorter than the default lifetime, if wanted."
+    )
+    otp: Text | None = Field(
+        None, max_length=12, description="The 6-digit code, when the account has a second factor."
+    )
 
 
 class TokenOut(Schema):
     token: str
+    id: str
+    expires_at: dt.datetime
+
+
+class TokenItem(Schema):
+    id: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    expires_at: dt.datetime | None
+
+
+class TokenList(Schema):
+    items: list[TokenItem]
 
 
 @router.post(
@@ -127,9 +154,20 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
     )
     if user is None or not user.is_active:
         raise Unauthorized("Identifiant ou mot de passe incorrect.")
+    user = cast(User, user)
+    second_factor_check(user=user, code=payload.otp, request=request)
     # A successful login, as for the pages: clears the failure count, records last_login.
     user_logged_in.send(sender=user.__class__, request=request, user=user)
-    return {"token": ApiToken.issue(cast(User, user))}
+    token, row = ApiToken.issue_row(user, days=payload.expires_in_days)
+    audit_record(
+        permanence_id=user.permanence_id,
+        actor=user,
+        kind=AuditEvent.TOKEN_CREATED,
+        target=f"token:{row.id}",
+        detail={"expires_at": row.expires_at.isoformat() if row.expires_at else None},
+        request=request,
+    )
+    return {"token": token, "id": str(row.id), "expires_at": local(row.expires_at)}
 
 
 @router.delete(
@@ -143,5 +181,87 @@ def token_revoke(request: HttpRequest) -> Any:
     The user's other tokens stay valid."""
     header = request.headers.get("Authorization", "")
     token = header.partition(" ")[2].strip()
-    ApiToken.objects.filter(digest=ApiToken.hash(token), user=current_user(request)).delete()
+    user = current_user(request)
+    found = ApiToken.objects.filter(digest=ApiToken.hash(token), user=user).first()
+    if found is not None:
+        token_revoke_row(user=user, token=found, request=request)
+    return Status(204, None)
+
+
+def token_revoke_row(*, user: User, token: ApiToken, request: HttpRequest) -> None:
+    token_id, owner_id = token.id, token.user_id
+    token.delete()
+    audit_record(
+        permanence_id=user.permanence_id,
+        actor=user,
+        kind=AuditEvent.TOKEN_REVOKED,
+        target=f"token:{token_id}",
+        detail={"owner": str(owner_id)},
+        request=request,
+    )
+
+
+def _may_manage_tokens_of_others(user: User) -> bool:
+    return user.is_staff_user and user.has_right(perms.ROLES_EDIT)
+
+
+TOKENS_USER = Query(
+    None, description="Another user's tokens (gérant: « COMPTES / Rôles / Modification »)."
+)
+
+
+@router.get(
+    "/tokens",
+    auth=[BearerAuth(), SessionAuth()],
+    response={200: TokenList, **ERROR_RESPONSES},
+    summary="Lister mes jetons",
+)
+def tokens_list(
+    request: HttpRequest,
+    user: Text | None = TOKENS_USER,
+) -> Any:
+    """My API tokens that have not expired, newest first; the gérant may ask for a user of his
+    permanence's with `?user=`."""
+    me = current_user(request)
+    owner = me
+    if user:
+        owner = access_user_by_id(me, user)
+        if owner.pk != me.pk and not _may_manage_tokens_of_others(me):
+            raise PermissionDenied()
+    rows = ApiToken.objects.filter(user_id=owner.pk, expires_at__gt=timezone.now()).order_by(
+        "-created_at"
+    )[:200]
+    return {
+        "items": [
+            {
+                "id": str(t.id),
+                "created_at": local(t.created_at),
+                "last_used_at": local(t.last_used_at),
+                "expires_at": local(t.expires_at),
+            }
+            for t in rows
+        ]
+    }
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    auth=[BearerAuth(), SessionAuth()],
+    response={204: None, **ERROR_RESPONSES},
+    summary="Révoquer un jeton",
+)
+def tokens_revoke(request: HttpRequest, token_id: str) -> Any:
+    """Revokes one of my tokens, or (gérant) a token of a user of my permanence. Any other id
+    answers 404."""
+    me = current_user(request)
+    token = (
+        ApiToken.objects.filter(id=parse_id(token_id), user__permanence_id=me.permanence_id)
+        .select_related("user")
+        .first()
+    )
+    if token is None:
+        raise NotFound("Jeton introuvable.")
+    if token.user_id != me.pk and not _may_manage_tokens_of_others(me):
+        raise PermissionDenied()
+    token_revoke_row(user=me, token=token, request=request)
     return Status(204, None)

@@ -36,6 +36,8 @@ from relais.api.schemas import (
     reply_out,
     template_out,
 )
+from relais.audit.models import MessageRead
+from relais.audit.services import message_read_record
 from relais.clients.selectors import access_client_by_id
 from relais.core.errors import PermissionDenied, ValidationFailed
 from relais.messaging import rules
@@ -216,7 +218,9 @@ def message_detail(request: HttpRequest, message_id: str) -> Any:
     """The thread: the message, its copy recipients with their read time, replies, history
     and copies (deliveries). Reading it here does not mark it read: POST …/read does."""
     user = current_user(request)
-    return _detail(user, access_message_by_id(user, message_id))
+    message = access_message_by_id(user, message_id)
+    message_read_record(user=user, message_id=message.id, via=MessageRead.API, request=request)
+    return _detail(user, message)
 
 
 @router.post("/messages/{message_id}/replies", response={201: ReplyOut, **ERROR_RESPONSES})

@@ -21,6 +21,8 @@ from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES, ErrorOut
 from relais.api.pagination import Cursor, clamp_limit, cursor_query
 from relais.api.schemas import Day, Flag, Number, Ref, Text, local, ref
+from relais.audit.models import MessageRead
+from relais.audit.services import message_reads_record
 from relais.clients.selectors import access_client_by_id
 from relais.core.errors import NotFound, ValidationFailed
 from relais.exports.reports import (
@@ -402,9 +404,13 @@ def message_attachment_pdf(request: HttpRequest, message_id: str) -> Any:
     and the client's own users). 404 when the message has none."""
     user = current_user(request)
     message = access_message_by_id(user, message_id)
-    attached = message_attachment(message=message, reader=Reader.of_user(user, message.client))
+    seen: list[Any] = [message.id]
+    attached = message_attachment(
+        message=message, reader=Reader.of_user(user, message.client), seen=seen
+    )
     if attached is None:
         raise NotFound("Ce message n'a pas de pièce jointe.")
+    message_reads_record(user=user, message_ids=seen, via=MessageRead.PDF, request=request)
     return _pdf(*attached)
 
 
@@ -433,5 +439,8 @@ def client_report_pdf(
         start=start,
         end=end,
         reader=Reader.of_user(user, client),
+    )
+    message_reads_record(
+        user=user, message_ids=report.message_ids(), via=MessageRead.REPORT, request=request
     )
     return _pdf(attachment_filename(client.name, attach["kind"], start, end), report_pdf(report))

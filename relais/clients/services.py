@@ -141,6 +141,7 @@ def client_update_message_settings(
         template = _collect(errors, lambda: _default_template(client, default_template), None)
         fields.append("default_template")
     errors.raise_if_any()
+    before = {f: str(getattr(client, f + "_id" if f == "default_template" else f)) for f in fields}
     client.message_info = info
     client.default_copy_email = default_copy_email
     client.default_copy_sms = default_copy_sms
@@ -148,7 +149,28 @@ def client_update_message_settings(
     if default_template is not UNCHANGED:
         client.default_template = template
     client.save(update_fields=[*fields, "search_text"])
+    _settings_traced(user, client, before, fields)
     return client
+
+
+def _settings_traced(user: User, client: Client, before: dict[str, str], fields: list[str]) -> None:
+    """A change of a client's settings goes to the permanence's trace (old → new)."""
+    from relais.audit.models import AuditEvent
+    from relais.audit.services import audit_record
+
+    changed = {}
+    for name in fields:
+        after = str(getattr(client, name + "_id" if name == "default_template" else name))
+        if after != before[name]:
+            changed[name] = [before[name], after]
+    if changed:
+        audit_record(
+            permanence_id=user.permanence_id,
+            actor=user,
+            kind=AuditEvent.SETTINGS_CHANGED,
+            target=f"client:{client.pk}",
+            detail={"changed": changed},
+        )
 
 
 def _default_template(client: Client, value: Any) -> MessageTemplate | None:

@@ -27,6 +27,9 @@ from relais.messaging.models import Message
 # otherwise load the whole URLconf for every copy. The tests check it against the URLconf
 # (delivery:callback under "delivery/"), and THREAD_PATH (relais.messaging.display) too.
 CALLBACK_PATH = "/delivery/callback/{delivery_id}/{token}/"
+# The e-mail copy's link says where it comes from: the thread page traces that read as "link"
+# (relais.audit).
+EMAIL_LINK_QUERY = "?lien=email"
 
 
 def callback_url(delivery: Delivery) -> str:
@@ -170,6 +173,8 @@ def _ack_link(delivery: Delivery) -> str:
 def _email_parts(message: Message, *, as_copy: bool, ack_link: str = "") -> tuple[str, str, str]:
     context = message_context(message, as_copy=as_copy)
     context["ack_link"] = ack_link
+    # The link says it comes from an e-mail copy: the thread page traces that read as "link".
+    context["thread_url"] = thread_url(message.id) + EMAIL_LINK_QUERY
     text = render_to_string("delivery/email/message.txt", context)
     html = render_to_string("delivery/email/message.html", context)
     return email_subject(message), text, html

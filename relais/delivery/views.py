@@ -10,6 +10,8 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from relais.audit.models import MessageRead
+from relais.audit.services import message_read_record
 from relais.core.errors import NotFound
 from relais.delivery.models import Delivery
 from relais.delivery.selectors import (
@@ -51,7 +53,12 @@ def outbox_list_view(request: HttpRequest) -> HttpResponse:
 @page(staff_only=True)
 @require_GET
 def outbox_copy_view(request: HttpRequest, copy_id: str) -> HttpResponse:
-    copy = access_outbox_copy_by_id(current_user(request), copy_id)
+    user = current_user(request)
+    copy = access_outbox_copy_by_id(user, copy_id)
+    if copy.message_id is not None:
+        message_read_record(
+            user=user, message_id=copy.message_id, via=MessageRead.OUTBOX, request=request
+        )
     context: dict[str, Any] = {
         "nav": "outbox",
         "copy": copy,
@@ -65,7 +72,15 @@ def outbox_copy_view(request: HttpRequest, copy_id: str) -> HttpResponse:
 @page(staff_only=True)
 @require_GET
 def outbox_attachment_view(request: HttpRequest, copy_id: str, attachment_id: str) -> HttpResponse:
-    attachment = access_outbox_attachment(current_user(request), copy_id, attachment_id)
+    user = current_user(request)
+    attachment = access_outbox_attachment(user, copy_id, attachment_id)
+    if attachment.copy.message_id is not None:
+        message_read_record(
+            user=user,
+            message_id=attachment.copy.message_id,
+            via=MessageRead.OUTBOX,
+            request=request,
+        )
     response = HttpResponse(bytes(attachment.content), content_type=attachment.content_type)
     response["Content-Disposition"] = f'inline; filename="{attachment.filename}"'
     response["X-Content-Type-Options"] = "nosniff"

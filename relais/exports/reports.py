@@ -153,6 +153,8 @@ class Entry:
     kind: str  # "message", "reply" or "movement"
     head: str  # "09:12 · Message · Léa Martin · URGENT — Rappel Mme Durand · Contact : …"
     text: str = ""
+    # The message whose content the line shows (a message or a reply): its read is traced.
+    message_id: Any = None
 
     @property
     def css(self) -> str:
@@ -197,6 +199,17 @@ class Report:
     @property
     def is_empty(self) -> bool:
         return not (self.planning_days if self.is_planning else self.activity_days)
+
+    def message_ids(self) -> list[Any]:
+        """The messages whose content the report shows (for the read trace)."""
+        return list(
+            dict.fromkeys(
+                entry.message_id
+                for day in self.activity_days
+                for entry in day.entries
+                if entry.message_id is not None
+            )
+        )
 
     @property
     def empty_text(self) -> str:
@@ -306,11 +319,17 @@ def _badges(message: Mapping[str, Any]) -> list[str]:
 
 
 def _entry(
-    key: str, at: dt.datetime, kind: str, parts: list[str], title: str, text: str = ""
+    key: str,
+    at: dt.datetime,
+    kind: str,
+    parts: list[str],
+    title: str,
+    text: str = "",
+    message_id: Any = None,
 ) -> Entry:
     local = timezone.localtime(at)
     head = " · ".join([f"{local:%H:%M}", *(p for p in parts if p)]) + f" — {title}"
-    return Entry(key=key, at=local, kind=kind, head=head, text=text)
+    return Entry(key=key, at=local, kind=kind, head=head, text=text, message_id=message_id)
 
 
 def report_build(
@@ -449,6 +468,7 @@ def _message_entries(messages: QuerySet[Message], phones: _Phones, cap: int) -> 
             ["Message", author, *_badges(message)],
             title,
             message["body"],
+            message_id=message["id"],
         )
         entries.append((message["created_at"], 0, entry))
     return entries
@@ -457,7 +477,13 @@ def _message_entries(messages: QuerySet[Message], phones: _Phones, cap: int) -> 
 def _reply_entries(replies: QuerySet[Reply], cap: int) -> _Entries:
     entries: _Entries = []
     reply_rows = replies.order_by("created_at", "id").values(
-        "id", "created_at", "body", "author__first_name", "author__last_name", "message__subject"
+        "id",
+        "created_at",
+        "body",
+        "author__first_name",
+        "author__last_name",
+        "message__subject",
+        "message_id",
     )
     for reply in reply_rows[:cap]:
         entry = _entry(
@@ -467,6 +493,7 @@ def _reply_entries(replies: QuerySet[Reply], cap: int) -> _Entries:
             ["Réponse", _name(reply["author__first_name"], reply["author__last_name"])],
             f"Re : {reply['message__subject']}",
             reply["body"],
+            message_id=reply["message_id"],
         )
         entries.append((reply["created_at"], 1, entry))
     return entries
@@ -651,11 +678,16 @@ def message_report(*, message: Message, reader: Reader) -> Report | None:
     )
 
 
-def message_attachment(*, message: Message, reader: Reader) -> tuple[str, bytes] | None:
-    """(file name, PDF) of the message's attachment for that reader; None without one."""
+def message_attachment(
+    *, message: Message, reader: Reader, seen: list[Any] | None = None
+) -> tuple[str, bytes] | None:
+    """(file name, PDF) of the message's attachment for that reader; None without one.
+    seen, when given, receives the ids of the messages the PDF shows (for the read trace)."""
     report = message_report(message=message, reader=reader)
     if report is None:
         return None
+    if seen is not None:
+        seen.extend(report.message_ids())
     return (
         attachment_filename(message.client.name, report.kind, report.start, report.end),
         report_pdf(report),

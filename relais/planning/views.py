@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
+from relais.audit.models import MessageRead
+from relais.audit.services import message_reads_record
 from relais.clients.models import Client
 from relais.clients.selectors import access_client_by_id, instruction_list
 from relais.core.errors import Conflict, NotFound, ValidationFailed
@@ -384,6 +386,9 @@ def activity(request: HttpRequest, client_id: str) -> HttpResponse:
             end=dt.date.fromisoformat(attach["to"]),
             reader=Reader.of_user(user, client),
         )
+        message_reads_record(
+            user=user, message_ids=report.message_ids(), via=MessageRead.REPORT, request=request
+        )
         context["report"] = report
         context["pdf_url"] = (
             reverse("ui:planning:activity_pdf", args=[client.id])
@@ -410,6 +415,9 @@ def activity_pdf(request: HttpRequest, client_id: str) -> HttpResponse:
         end=end,
         reader=Reader.of_user(user, client),
     )
+    message_reads_record(
+        user=user, message_ids=report.message_ids(), via=MessageRead.REPORT, request=request
+    )
     return _pdf_response(
         attachment_filename(client.name, attach["kind"], start, end), report_pdf(report)
     )
@@ -422,9 +430,13 @@ def message_attachment_view(request: HttpRequest, message_id: str) -> HttpRespon
     that reader: nothing in it that the reader may not see (relais.exports.reports)."""
     user = current_user(request)
     message = access_message_by_id(user, message_id)
-    attached = message_attachment(message=message, reader=Reader.of_user(user, message.client))
+    seen: list[Any] = [message.id]
+    attached = message_attachment(
+        message=message, reader=Reader.of_user(user, message.client), seen=seen
+    )
     if attached is None:
         raise NotFound("Ce message n'a pas de pièce jointe.")
+    message_reads_record(user=user, message_ids=seen, via=MessageRead.PDF, request=request)
     return _pdf_response(*attached)
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from django.utils import timezone
 
 from relais.core.models import BaseModel
 from relais.tenancy import permissions as perms
@@ -136,13 +139,26 @@ class ApiToken(BaseModel):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # Past this instant the token answers 401 (RELAIS_API_TOKEN_DAYS after its creation unless
+    # asked shorter).
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User) -> str:
+    def issue(cls, user: User, *, days: int | None = None) -> str:
+        return cls.issue_row(user, days=days)[0]
+
+    @classmethod
+    def issue_row(cls, user: User, *, days: int | None = None) -> tuple[str, ApiToken]:
+        """A new token (shown once) and its row."""
+        lifetime = days or int(getattr(settings, "RELAIS_API_TOKEN_DAYS", 90))
         token = secrets.token_urlsafe(32)
-        cls.objects.create(user=user, digest=cls.hash(token))
-        return token
+        row = cls.objects.create(
+            user=user,
+            digest=cls.hash(token),
+            expires_at=timezone.now() + dt.timedelta(days=lifetime),
+        )
+        return token, row

@@ -17,6 +17,8 @@ PLANNING_VIEW = "PLANNING / Semaine / Planning avec rendez-vous"
 PLANNING_ADD = "PLANNING / Rendez-vous / Ajout rendez-vous"
 PLANNING_TYPES = "PLANNING / Motifs de rendez-vous"
 PLANNING_NOTICE = "PLANNING / Semaine / Possibilité de prévenir d'un retard ou d'une absence"
+AUDIT_READ = "SÉCURITÉ / Traces et consultations"
+DATA_POLICY = "SÉCURITÉ / Conservation, effacement et accès"
 
 CATALOGUE: dict[str, str] = {
     MESSAGES_READ: "Lire les messages des dossiers clients",
@@ -34,6 +36,8 @@ CATALOGUE: dict[str, str] = {
     CLIENTS_SETTINGS: "Modifier les paramètres du compte d'un client",
     TEMPLATES: "Gérer les modèles de messages",
     ROLES_EDIT: "Modifier les droits des rôles",
+    AUDIT_READ: "Voir qui a lu quels messages et le journal de sécurité",
+    DATA_POLICY: "Régler les durées de conservation, effacer un message, exporter les données",
 }
 
 OPERATEUR = "operateur"

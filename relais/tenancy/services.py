@@ -28,6 +28,20 @@ def role_set_permissions(*, user: User, role: Role, permissions: list[str]) -> R
     if unknown:
         raise ValidationFailed.on("permissions", f"Droit inconnu : {unknown[0]}.")
     wanted = set(permissions) | perms.LOCKED.get(role.kind, set())
+    before = list(role.permissions)
     role.permissions = [code for code in perms.CATALOGUE if code in wanted]
     role.save(update_fields=["permissions"])
+    added = [code for code in role.permissions if code not in before]
+    removed = [code for code in before if code not in role.permissions]
+    if added or removed:
+        from relais.audit.models import AuditEvent
+        from relais.audit.services import audit_record
+
+        audit_record(
+            permanence_id=user.permanence_id,
+            actor=user,
+            kind=AuditEvent.RIGHTS_CHANGED,
+            target=f"role:{role.kind}",
+            detail={"added": added, "removed": removed},
+        )
     return role

@@ -48,6 +48,14 @@ class Menu:
         return self.user.has_right(perms.ROLES_EDIT)
 
     @cached_property
+    def can_read_traces(self) -> bool:
+        return self.user.has_right(perms.AUDIT_READ)
+
+    @cached_property
+    def can_set_retention(self) -> bool:
+        return self.user.has_right(perms.DATA_POLICY)
+
+    @cached_property
     def outbox_url(self) -> str:
         """The delivery outbox page, once it is mounted and for those with the right."""
         if not self.user.has_right(perms.DELIVERY_OUTBOX):

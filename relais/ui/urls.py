@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from relais.ui.views import (
+    audit_pages,
     auth,
     clients,
     composer,
@@ -19,6 +20,7 @@ app_name = "ui"
 urlpatterns = [
     path("connexion/", auth.login_view, name="login"),
     path("deconnexion/", auth.logout_view, name="logout"),
+    path("connexion/code/", auth.login_code_view, name="login_code"),
     path("", home.home, name="home"),
     path("menu/compteurs/", menu.menu_counts_view, name="menu_counts"),
     path("roles/", roles.roles_view, name="roles"),
@@ -81,6 +83,19 @@ urlpatterns = [
     ),
     path("bandeau/", aids.banners_view, name="banners"),
     path("bandeau/<str:banner_id>/supprimer/", aids.banner_delete_view, name="banner_delete"),
+    # Traces, lifetimes and second factor (relais.audit).
+    path(
+        "messages/<str:message_id>/consultations/",
+        audit_pages.message_reads_fragment,
+        name="message_reads",
+    ),
+    path(
+        "messages/<str:message_id>/effacer/", audit_pages.message_erase_view, name="message_erase"
+    ),
+    path("securite/consultations/", audit_pages.reads_view, name="reads"),
+    path("securite/journal/", audit_pages.journal_view, name="journal"),
+    path("securite/conservation/", audit_pages.retention_view, name="retention"),
+    path("securite/double-authentification/", audit_pages.totp_view, name="totp"),
     # Planning, journal of movements, activity and the « Joindre » PDFs (ui:planning:…).
     path("", include("relais.planning.urls")),
 ]

@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
+from relais.audit.models import MessageRead
+from relais.audit.services import message_read_record
 from relais.core.errors import ValidationFailed
 from relais.escalation.services import acknowledge_in_portal
 from relais.messaging import rules
@@ -44,7 +46,13 @@ def thread_view(request: HttpRequest, message_id: str) -> HttpResponse:
         message_mark_read(user=user, message=message)
     if user.is_client_user:  # the client opening the thread takes it into account
         acknowledge_in_portal(user=user, message=message)
-    return render(request, "ui/thread.html", thread_context(request, message))
+    # The e-mail copy's link carries ?lien=email (delivery.content.EMAIL_LINK_QUERY).
+    via = MessageRead.LINK if request.GET.get("lien") == "email" else MessageRead.PAGE
+    message_read_record(user=user, message_id=message.id, via=via, request=request)
+    context = thread_context(request, message)
+    context["shows_reads"] = user.has_right(perms.AUDIT_READ)
+    context["can_erase"] = user.has_right(perms.DATA_POLICY)
+    return render(request, "ui/thread.html", context)
 
 
 @page()

@@ -16,6 +16,7 @@ the queue runs as `db_worker` would run it.
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 from collections import defaultdict
@@ -47,6 +48,7 @@ from relais.delivery.worker import (
 from relais.escalation.services import escalation_take_due
 
 TaskRunner = Callable[[], tuple[int, Stats]]
+logger = logging.getLogger(__name__)
 
 
 def _claim(
@@ -186,6 +188,7 @@ class Command(BaseCommand):
                     next_escalation = time.monotonic() + settings.RELAIS_ESCALATION_SCAN
                 woken, stats = run_tasks() if run_tasks else (0, Stats())
                 if time.monotonic() >= next_sweep:
+                    self._daily_purge()
                     swept = deliver_due(limit=batch)
                     stats += swept
                     # A full batch handled: there is a backlog, sweep again straight away.
@@ -196,6 +199,21 @@ class Command(BaseCommand):
                 if not woken and not stats.handled and self.running:
                     pool.close()  # nothing to send: do not hold SMTP sessions open
                     time.sleep(options["interval"])
+
+    def _daily_purge(self) -> None:
+        """Once a day, what is past its lifetime goes (relais.audit.retention: small batches,
+        one worker at a time). Checked in the database once per day and process."""
+        from relais.audit.retention import purge_if_due
+
+        today = timezone.localdate()
+        if getattr(self, "_purged_on", None) == today:
+            return
+        try:
+            purge_if_due()
+        except Exception:  # the copies must go on whatever happens to the purge
+            logger.exception("The daily purge failed; it is tried again at the next sweep.")
+            return
+        self._purged_on = today
 
     def _drain(self, run_tasks: TaskRunner | None, batch: int, verbose: bool) -> None:
         total = Stats()
