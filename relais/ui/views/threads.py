@@ -17,6 +17,7 @@ from relais.messaging import rules
 from relais.messaging.models import Message
 from relais.messaging.selectors import access_message_by_id, thread_detail, thread_version
 from relais.messaging.services import message_mark_read, message_mark_unread, reply_post, task_set
+from relais.tenancy import permissions as perms
 from relais.ui.decorators import current_user, is_htmx, page
 
 
