@@ -57,6 +57,12 @@ def may_see_copy(user: User, *, recipient_id: Any) -> bool:
     return user.is_staff_user or recipient_id is None or bool(recipient_id == user.id)
 
 
+def sees_copy_addresses(user: User) -> bool:
+    """Where each copy went (the history's « E-mail → address » details): staff only; a
+    client user does not see other people's addresses and numbers."""
+    return user.is_staff_user
+
+
 def manages_aids(user: User) -> bool:
     """Templates, input-help phrases and banners are managed with « TEMPLATE / Messages »
     (the gérant's right; a client user holds no staff right)."""

@@ -66,6 +66,8 @@ def test_it_shows_a_client_user_its_clients_copies_and_its_own_only(world: World
     assert rules.may_see_copy(world.client_user_a, recipient_id=None)  # to the client
     assert rules.may_see_copy(world.client_user_a, recipient_id=world.client_user_a.id)
     assert not rules.may_see_copy(world.client_user_a, recipient_id=someone)
+    assert rules.sees_copy_addresses(world.operateur_a)
+    assert not rules.sees_copy_addresses(world.client_user_a)
 
 
 def test_it_lets_the_gerant_manage_the_aids(world: World) -> None:
