@@ -81,6 +81,19 @@
     if (form) save(form);
   });
 
+  // The send's success is announced by the server (HX-Trigger "relais:sent"), possibly after
+  // the composer has left the page: the draft of the form that posted is dropped then.
+  var posting = null;
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var form = composerOf(ev.target);
+    if (form && (ev.detail.requestConfig || {}).verb === "post") posting = keyOf(form);
+  });
+  document.addEventListener("relais:sent", function () {
+    var s = store();
+    if (s && posting) s.removeItem(posting);
+    posting = null;
+  });
+
   document.addEventListener("htmx:afterRequest", function (ev) {
     var form = composerOf(ev.target);
     if (!form || !ev.detail || !ev.detail.xhr) return;
