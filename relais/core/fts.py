@@ -150,7 +150,7 @@ def first_match(text: str, stems: frozenset[str]) -> int | None:
     return None
 
 
-def excerpt(text: str, stems: frozenset[str], *, width: int = 180) -> str | None:
+def excerpt(text: str, stems: frozenset[str], *, width: int = 220) -> str | None:
     """A stretch of text around its first matching word, on word boundaries, with « … » where
     it is cut; None when no word matches."""
     start = first_match(text, stems)
@@ -158,7 +158,7 @@ def excerpt(text: str, stems: frozenset[str], *, width: int = 180) -> str | None
         return None
     flat = " ".join((text or "").split())
     start = first_match(flat, stems) or 0
-    begin = max(0, start - width // 3)
+    begin = max(0, start - width // 6)
     if begin:
         space = flat.find(" ", begin)
         begin = space + 1 if 0 <= space < start else begin
