@@ -128,7 +128,9 @@ def _next_params(form: SearchForm, rows: list[Message], size: int) -> str | None
     if len(rows) <= size:
         return None
     last = rows[size - 1]
-    return urlencode({**form.params, "avant": last.last_activity_at.isoformat(), "id": str(last.id)})
+    return urlencode(
+        {**form.params, "avant": last.last_activity_at.isoformat(), "id": str(last.id)}
+    )
 
 
 def results_context(
