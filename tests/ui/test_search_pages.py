@@ -291,9 +291,9 @@ def test_it_searches_every_client_labelled_by_client(world: World) -> None:
     assert '<span class="client-name">Plomberie Martin</span>' in html
     assert '<span class="client-name">Dr Cécile Lemoine</span>' in html
     assert "2 résultats" in html
-    limited = http.get(reverse("ui:search"), {"q": "rappeler", "client": other.id})
+    limited = http.get(reverse("ui:search"), {"q": "rappeler", "client": str(other.id)})
     assert subjects(limited.content.decode()) == ["Rappel B"]
-    foreign = http.get(reverse("ui:search"), {"q": "rappeler", "client": world.client_b.id})
+    foreign = http.get(reverse("ui:search"), {"q": "rappeler", "client": str(world.client_b.id)})
     assert foreign.status_code == 404
 
 
