@@ -122,7 +122,10 @@ def search_queryset(*, user: User, filters: SearchFilters) -> QuerySet[Message]:
         # Only stop words (« de la ») or punctuation: nothing can match.
         return qs.none()
     if filters.start:
-        qs = qs.filter(created_at__gte=_day_start(filters.start))
+        since = _day_start(filters.start)
+        # A thread's last activity is never before it was written: the same bound on
+        # last_activity_at lets the newest-first index scans stop at the start day.
+        qs = qs.filter(created_at__gte=since, last_activity_at__gte=since)
     if filters.end:
         qs = qs.filter(created_at__lt=_day_start(filters.end + dt.timedelta(days=1)))
     if filters.urgent is not None:

@@ -6,7 +6,9 @@ write path — the send's bulk insert, a reply, a contact renamed — spends a q
 PostgreSQL: a `search_vector tsvector` column on messaging_message (unknown to Django: never
 selected, never written by the ORM), filled by triggers with the `french` configuration over
 unaccented text (the `unaccent` extension when PostgreSQL has it, else a translate() of the
-accented letters), and a GIN index.
+accented letters), and a GIN index. Everything but letters and digits becomes a space before
+the parser sees it: « rendez-vous », « l'appel », « 6,1 » are split into words exactly as
+relais.core.fts.tokens splits them for SQLite, so phrases match the same on both.
 
 SQLite: an FTS5 index (external content `messaging_message_search`, one row per message)
 whose document is analysed in Python by `relais_search_doc` (relais.core.fts.search_document),
@@ -22,7 +24,8 @@ from typing import Any
 PG_FOLD_UNACCENT = """
 CREATE OR REPLACE FUNCTION relais_search_fold(t text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT public.unaccent('public.unaccent'::regdictionary, coalesce(t, '')) $$;
+$$ SELECT regexp_replace(public.unaccent('public.unaccent'::regdictionary, coalesce(t, '')),
+                         '[^[:alnum:]]+', ' ', 'g') $$;
 """
 
 # Without the extension: the accented letters of French, one for one (« œ » stays; the
@@ -30,9 +33,9 @@ $$ SELECT public.unaccent('public.unaccent'::regdictionary, coalesce(t, '')) $$;
 PG_FOLD_TRANSLATE = """
 CREATE OR REPLACE FUNCTION relais_search_fold(t text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT translate(coalesce(t, ''),
+$$ SELECT regexp_replace(translate(coalesce(t, ''),
     'àâäáãåçéèêëíìîïñóòôöõúùûüýÿÀÂÄÁÃÅÇÉÈÊËÍÌÎÏÑÓÒÔÖÕÚÙÛÜÝ',
-    'aaaaaaceeeeiiiinooooouuuuyyAAAAAACEEEEIIIINOOOOOUUUUY') $$;
+    'aaaaaaceeeeiiiinooooouuuuyyAAAAAACEEEEIIIINOOOOOUUUUY'), '[^[:alnum:]]+', ' ', 'g') $$;
 """
 
 PG_INSTALL = """

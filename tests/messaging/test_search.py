@@ -100,6 +100,19 @@ def test_it_matches_phrases_in_quotes(corpus: World) -> None:
     assert found(user, '"rappeler du patient"') == {"Ordonnance"}
 
 
+def test_it_splits_words_at_hyphens_and_apostrophes_alike(world: World) -> None:
+    contact = f.ContactFactory.create(client=world.client_a, name="Jean-François Lefèvre")
+    msg(world, subject="Demande de rendez-vous", body="L'appel de 10h42.", contact=contact)
+    msg(world, subject="Rendez vous annulé", body="Rien à signaler.")
+    user = world.operateur_a
+    assert found(user, '"demande de rendez-vous"') == {"Demande de rendez-vous"}
+    assert found(user, '"demande de rendez vous"') == {"Demande de rendez-vous"}
+    assert found(user, "jean-francois") == {"Demande de rendez-vous"}
+    assert found(user, '"jean francois lefevre"') == {"Demande de rendez-vous"}
+    assert found(user, "appel 10h42") == {"Demande de rendez-vous"}
+    assert found(user, "rendez-vous") == {"Demande de rendez-vous", "Rendez vous annulé"}
+
+
 def test_it_finds_nothing_for_only_stop_words_or_punctuation(corpus: World) -> None:
     assert found(corpus.operateur_a, "de la") == set()
     assert found(corpus.operateur_a, "!!! ???") == set()
