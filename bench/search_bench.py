@@ -8,8 +8,9 @@ permanence, on the bench bases.
 Search needs this branch's migration (the tsvector column, its triggers and GIN index), and
 the bench bases are shared and never migrated by a benchmark: the measure runs on a copy,
 `<base>_search` (relais_bench_1m_search for --scale 1m). --prepare makes it (CREATE DATABASE
-… TEMPLATE <base>, then migrate: about 15 minutes for the 1m base on 2 busy cores, most of it
-indexing a million messages); --drop removes it. --database-url names another database.
+… TEMPLATE <base>, then migrate: about 10 minutes for the 1m base on 2 busy cores, most of it
+indexing a million messages); --drop removes it (--drop-after: once measured).
+--database-url names another database.
 
 In-process, DEBUG off, through Django's test client (a whole request: session, user, role,
 the queries, the template), for an opérateur, each query kind on the busiest client's file
@@ -181,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="the migrated copy (name with 'bench')")
     parser.add_argument("--prepare", action="store_true", help="copy the base and migrate it")
     parser.add_argument("--drop", action="store_true", help="drop the copy and exit")
+    parser.add_argument(
+        "--drop-after", action="store_true", help="drop the copy once measured (run_all.py)"
+    )
     parser.add_argument("--runs", type=int, default=100, help="timed calls per row (100)")
     parser.add_argument(
         "--max-seconds", type=float, default=15.0, help="at most this long per row (15)"
@@ -218,6 +222,11 @@ def main(argv: list[str] | None = None) -> int:
             explain_calls(f"permanence: {label}", plan[f"permanence: {label}"])
     print_timings(f"Message search ({args.scale}), an opérateur. {banner}", timings)
     print(f"Target p95 ≤ {TARGET_P95_MS:.0f} ms (the note column); 3 warm-up calls per row.")
+    if args.drop_after:
+        from django.db import connections
+
+        connections.close_all()
+        drop(url)
     return 0
 
 
