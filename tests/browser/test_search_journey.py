@@ -79,9 +79,13 @@ def test_it_searches_the_client_file_and_pages_its_history(
     threads.get_by_role("link", name="Plus récents").click()
     expect(threads.locator(".thread-row")).to_have_count(50)
 
-    # « rappeler » finds « rappelle » and « RAPPELER », accents and case aside.
+    # « / » puts the cursor in the file's search box; « rappeler » finds « rappelle » and
+    # « RAPPELER », accents and case aside.
     box = page.get_by_role("searchbox", name="Rechercher", exact=True)
-    box.fill("rappeler")
+    page.locator("body").press("/")
+    expect(box).to_be_focused()
+    page.keyboard.type("rappeler")
+    expect(box).to_have_value("rappeler")
     box.press("Enter")
     expect(threads.locator(".thread-count")).to_have_text("2 résultats")
     expect(threads.locator(".thread-row")).to_have_count(2)
