@@ -343,3 +343,12 @@ def test_it_searches_every_client_in_the_same_queries(world: World) -> None:
     assert queries(lambda: http.get(reverse("ui:search"), {"q": "rappeler"})) == few
     # session, user (with role and permanence), the count, the results, the menu counts.
     assert few == 5
+
+
+def test_it_answers_odd_search_text_without_error(world: World) -> None:
+    add_messages(world, 3)
+    http = login(world.operateur_a)
+    for text in ["\x00rappel", "rappel%_'\"", "(rappel)", "« rappel", "-rappel*", "😀 rappel"]:
+        response = http.get(file_url(world), {"q": text}, headers=THREADS)
+        assert response.status_code == 200, text
+        assert len(subjects(response.content.decode())) == 3, text
