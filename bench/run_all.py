@@ -7,7 +7,8 @@ own table; this prints a summary of what ran, for how long, and how it ended.
     .venv/bin/python bench/run_all.py --only pages,tasks
 
 For each base: generate.py (once: nothing when the base is there; the 1m base takes about five
-minutes), then the reading benchmarks (tasks, pages, memory), then those that write into the
+minutes), then the reading benchmarks (tasks, pages, memory; search on a migrated copy of the base,
+dropped afterwards), then those that write into the
 base (send, and the load test when locust is installed). Then, once, the benchmarks with a
 database of their own (delivery, pdf, notice). The bases and their databases:
 bench/common.py. Run on a quiet machine: anything else running shows in the wall-clock figures
@@ -38,6 +39,12 @@ PER_SCALE: dict[str, Step] = {
     "tasks": ("tasks_bench.py", [], ["--runs", "20", "--max-seconds", "5"]),
     "pages": ("pages_bench.py", [], ["--runs", "20", "--max-seconds", "5"]),
     "memory": ("memory_bench.py", [], ["--requests", "2000", "--copies", "2000"]),
+    # On a copy of the base, migrated (the search index), dropped afterwards.
+    "search": (
+        "search_bench.py",
+        ["--prepare", "--drop-after"],
+        ["--prepare", "--drop-after", "--runs", "20", "--max-seconds", "5"],
+    ),
     "send": ("send_bench.py", [], ["--sends", "200", "--max-seconds", "20"]),
     "load": ("load_test.py", [], ["--quick"]),
 }
@@ -52,7 +59,7 @@ ONCE: dict[str, Step] = {
     ),
 }
 # Scripts that take --scale / --database-url (those of other issues read BENCH_DATABASE_URL).
-SCALED = {"generate", "tasks", "pages", "memory"}
+SCALED = {"generate", "tasks", "pages", "memory", "search"}
 
 
 def command(

@@ -38,10 +38,13 @@ from relais.api.schemas import (
 )
 from relais.audit.models import MessageRead
 from relais.audit.services import message_read_record
+from relais.clients.models import Client
 from relais.clients.selectors import access_client_by_id
-from relais.core.errors import PermissionDenied, ValidationFailed
+from relais.core.errors import NotFound, PermissionDenied, ValidationFailed
+from relais.core.queries import first_or_none
 from relais.messaging import rules
 from relais.messaging.models import Message
+from relais.messaging.search import SearchFilters, message_search, search_queryset
 from relais.messaging.selectors import (
     ThreadDetail,
     access_message_by_id,
@@ -56,8 +59,6 @@ from relais.messaging.selectors import (
     template_list_for_permanence,
     thread_detail,
     urgent_unread,
-    visible_messages,
-    with_unread,
 )
 from relais.messaging.services import (
     SendInput,
@@ -69,7 +70,7 @@ from relais.messaging.services import (
     task_set,
 )
 from relais.tenancy import permissions as perms
-from relais.tenancy.access import require_right
+from relais.tenancy.access import parse_id, require_right
 from relais.tenancy.models import User
 
 router = Router(tags=["Messages"])
@@ -94,6 +95,24 @@ CLIENT = Query(
     description="Client id: the templates usable for that client. Without it, staff get every "
     "template of the permanence; a client user, those usable for its own client.",
 )
+SEARCH = Query(
+    None,
+    max_length=200,
+    description='Words and "phrases in quotes" found in the subject, body, replies or '
+    "contact name; accent- and case-insensitive, French stems (« rappeler » finds « rappel »).",
+)
+SEARCH_CLIENT = Query(None, description="Client id: only that client's threads.")
+SEARCH_FROM = Query(
+    None, alias="from", description="Written on or after that day (YYYY-MM-DD, Europe/Paris)."
+)
+SEARCH_TO = Query(
+    None,
+    alias="to",
+    description="Written on or before that day (YYYY-MM-DD, Europe/Paris); "
+    "not before `from` (else 422).",
+)
+TASK = Query(None, description="true: open tasks only; false: no open task.")
+PRIVATE = Query(None, description="true: private only; false: not private.")
 DAY_CLIENT = Query(None, description="Client id: only that client's day tasks.")
 
 
@@ -197,20 +216,66 @@ def client_messages_send(
 @router.get("/messages", response={200: MessagePage, **ERROR_RESPONSES})
 def messages_list(
     request: HttpRequest,
-    kind: MessageKind | None = KIND,
+    search: Text | None = SEARCH,
+    client: Text | None = SEARCH_CLIENT,
+    start: dt.date | None = SEARCH_FROM,
+    end: dt.date | None = SEARCH_TO,
+    urgent: bool | None = URGENT,
+    task: bool | None = TASK,
+    vad: bool | None = VAD,
+    private: bool | None = PRIVATE,
     unread: bool | None = UNREAD,
+    kind: MessageKind | None = KIND,
     limit: int | None = LIMIT,
     cursor: Cursor | None = CURSOR,
 ) -> Any:
-    """Every thread visible to me, newest activity first: for a client user, its own
-    client's plus those shared with it or received in copy."""
+    """Every thread visible to me, newest activity first — for a client user, its own
+    client's plus those shared with it or received in copy — and the search of them.
+
+    `search`: words (all required) and "phrases in quotes", looked up in the subject, the
+    body, the replies and the contact's name; accent- and case-insensitive; a French word
+    finds its other forms (« rappeler » finds « rappel »). `from` / `to`: the day the thread
+    was written (Europe/Paris), both included; `to` before `from` answers 422. Private
+    messages and client remarks are found only by those who may read them."""
     user = current_user(request)
     if user.is_staff_user:
         require_right(user, perms.MESSAGES_READ)
-    qs = filter_kind(visible_messages(user), kind)
-    if unread is not None:
-        qs = with_unread(qs, user).filter(is_read=not unread)  # type: ignore[misc]
-    return _thread_page(user, qs, cursor=cursor, limit=limit)
+    size = clamp_limit(limit)
+    before, before_id = read_thread_cursor(cursor)
+    filters = SearchFilters(
+        text=search or "",
+        client=_search_client(user, client) if client else None,
+        start=start,
+        end=end,
+        urgent=urgent,
+        task=task,
+        vad=vad,
+        private=private,
+        unread=unread,
+    )
+    if kind:
+        qs = filter_kind(search_queryset(user=user, filters=filters), kind)
+        return _thread_page(user, qs, cursor=cursor, limit=limit)
+    rows = message_search(
+        user=user,
+        filters=filters,
+        before=before,
+        before_id=before_id,
+        limit=size + 1,
+        fields=None,
+    )
+    return {"items": [message_out(m) for m in rows[:size]], "next": _next(rows, size)}
+
+
+def _search_client(user: User, raw: str) -> Client:
+    """The client a search is limited to: one of my permanence (another permanence's id is
+    unknown: 404); a client user's results stay within what it may see (visibility)."""
+    if user.is_staff_user:
+        return access_client_by_id(user, raw)
+    found = first_or_none(Client.objects.filter(permanence_id=user.permanence_id, id=parse_id(raw)))
+    if found is None:
+        raise NotFound("Client introuvable.")
+    return found
 
 
 @router.get("/messages/{message_id}", response={200: MessageDetailOut, **ERROR_RESPONSES})

@@ -99,6 +99,11 @@ class Message(BaseModel):
                 name="msg_urgent_open",
                 condition=models.Q(is_urgent=True, status__in=["normal", "todo"]),
             ),
+            # Search across the permanence, newest first (relais.messaging.search): a common
+            # word's first page is read in this order, a rare one from the GIN index.
+            models.Index(
+                fields=["permanence", "-last_activity_at", "-id"], name="msg_perm_activity"
+            ),
             models.Index(
                 fields=["permanence", "-created_at"],
                 name="msg_remarks",

@@ -11,6 +11,7 @@ from relais.ui.views import (
     home,
     menu,
     roles,
+    search,
     tasks,
     threads,
 )
@@ -68,6 +69,8 @@ urlpatterns = [
     path("urgent/", tasks.urgent_view, name="urgent"),
     path("remarques/", tasks.remarks_view, name="remarks"),
     path("copies-en-echec/", copies.failed_copies_view, name="failed_copies"),
+    # Search across every client (the top bar's field).
+    path("recherche/", search.search_view, name="search"),
     # Message aids (gérant): templates, input-help phrases, banners.
     path("modeles/", aids.template_list_view, name="templates"),
     path("modeles/nouveau/", aids.template_new, name="template_new"),

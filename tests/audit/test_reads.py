@@ -45,7 +45,8 @@ def test_it_traces_the_thread_page_with_who_when_and_where(world: World) -> None
 
 
 def test_it_traces_the_email_copys_link_as_link(world: World) -> None:
-    from relais.delivery.content import EMAIL_LINK_QUERY, thread_path
+    from relais.delivery.content import EMAIL_LINK_QUERY
+    from relais.messaging.display import thread_path
 
     message = sent(world)
     response = login(world.client_user_a).get(thread_path(message.id) + EMAIL_LINK_QUERY)

@@ -108,9 +108,10 @@ def test_it_opens_a_client_file_in_the_same_queries_with_many_contacts_and_messa
     add_messages(world, 495)
     with django_assert_num_queries(few):
         http.get(url)
-    # session, user (with role and permanence), client, threads (the poll's fingerprint is
-    # computed from them), contacts, the menu counts, the date bar's day-task count.
-    assert few == 7
+    # session, user (with role and permanence), client, the threads' count (« N fils », capped),
+    # threads (the poll's fingerprint is computed from them), contacts, the menu counts, the
+    # date bar's day-task count.
+    assert few == 8
 
 
 def test_it_polls_the_thread_list_cheaply(world: World, django_assert_num_queries: Any) -> None:
@@ -126,7 +127,7 @@ def test_it_polls_the_thread_list_cheaply(world: World, django_assert_num_querie
     with django_assert_num_queries(4):
         response = http.get(url, {"v": unquote(version)})
     assert response.status_code == 204
-    assert changed == 5  # … or the threads, the fingerprint computed from them
+    assert changed == 6  # … or the count and the threads, the fingerprint computed from them
 
 
 def test_it_polls_the_menu_counts_in_one_aggregate(

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -15,16 +16,11 @@ from relais.clients.selectors import access_client_by_id, client_list, contact_l
 from relais.clients.services import client_update_coordinates, client_update_message_settings
 from relais.core.errors import ValidationFailed
 from relais.messaging import rules
-from relais.messaging.selectors import (
-    CLIENT_THREADS_SHOWN,
-    message_list_for_client,
-    template_list_for_client,
-    thread_list_version,
-    thread_rows_version,
-)
+from relais.messaging.selectors import template_list_for_client, thread_list_version
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import require_right
 from relais.ui.decorators import current_user, is_htmx, page
+from relais.ui.views.search import results_context
 
 CLIENT_LIST_LIMIT = 200
 CONTACTS_SHOWN = 30
@@ -47,16 +43,14 @@ def client_list_view(request: HttpRequest) -> HttpResponse:
 
 
 def threads_context(request: HttpRequest, client: Client) -> dict[str, Any]:
+    """The file's thread list: its first page (polled), an older page, or search results
+    (relais.ui.views.search); « status » is 422 when a search criterion is invalid."""
+    # A client user's file is its portal (the home page).
     user = current_user(request)
-    threads = message_list_for_client(
-        user=user, client=client, limit=CLIENT_THREADS_SHOWN, rows_only=True
-    )
-    return {
-        "client": client,
-        "threads": threads,
-        # The poll's fingerprint, from the rows just read (thread_list_version's query).
-        "threads_version": thread_rows_version(threads),
-    }
+    action = reverse("ui:home") if user.is_client_user else reverse("ui:client", args=[client.id])
+    context, status = results_context(request, client=client, action=action)
+    context["status"] = status
+    return context
 
 
 def client_file_context(request: HttpRequest, client: Client) -> dict[str, Any]:
@@ -82,7 +76,12 @@ def client_file(request: HttpRequest, client_id: str) -> HttpResponse:
     client = access_client_by_id(user, client_id)
     if user.is_client_user:
         return redirect("ui:home")
-    return render(request, "ui/client_file.html", client_file_context(request, client))
+    if is_htmx(request) and request.headers.get("HX-Target") == "threads":
+        # The search box, the chips and « Plus anciens » replace the list only.
+        context = threads_context(request, client)
+        return render(request, "ui/partials/threads.html", context, status=context["status"])
+    context = client_file_context(request, client)
+    return render(request, "ui/client_file.html", context, status=context["status"])
 
 
 @page()
