@@ -8,7 +8,7 @@ from relais.messaging import search_sql
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("messaging", "0004_urgent_cursor"),
+        ("messaging", "0005_history_acknowledgement_kinds"),
         ("clients", "0003_instruction"),
     ]
 
