@@ -168,8 +168,9 @@ def test_it_shows_who_is_on_call_in_the_composer(world: World) -> None:
         "exceptions": [],
     }
     world.client_a.save()
-    http = login(world.operateur_a)
     with time_machine.travel(dt.datetime(2026, 12, 7, 22, 0, tzinfo=dt.UTC), tick=False):
+        # Logged in at that hour: a session idle since the real now would have expired.
+        http = login(world.operateur_a)
         page = http.get(f"/clients/{world.client_a.id}/ecrire/").content.decode()
     assert (
         "Astreinte : Dr Girard jusqu&#x27;à 08:00" in page
