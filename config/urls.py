@@ -5,5 +5,6 @@ from relais.api.api import api
 urlpatterns = [
     path("api/v1/", api.urls),
     path("delivery/", include("relais.delivery.urls")),
+    path("anymail/", include("anymail.urls")),
     path("", include("relais.ui.urls")),
 ]

@@ -17,6 +17,7 @@ from django.utils import timezone
 from relais.core.phones import display_phone
 from relais.delivery.backends.base import Attachment, OutgoingCopy
 from relais.delivery.models import Delivery
+from relais.delivery.reply_address import reply_address
 from relais.delivery.sms import sms_fit, sms_info
 from relais.messaging.models import Message
 
@@ -145,8 +146,9 @@ def build_copy(delivery: Delivery, cache: ContentCache | None = None) -> Outgoin
         )
         copy.subject, copy.text, copy.html = subject, text, html
         copy.from_email = sender
-        reply_to = getattr(settings, "RELAIS_REPLY_TO_EMAIL", "") or _sender_address()
-        copy.reply_to = formataddr((message.permanence.name, reply_to))
+        # Answers come back to an address of this copy (relais.inbound takes them in).
+        # The bare address keeps the header on one line (the fast path of backends.email).
+        copy.reply_to = reply_address(delivery.id)
         copy.headers = {
             "Message-ID": email_message_id(delivery.id),
             # Every copy of one thread shares a reference, so mail clients group them.

@@ -35,6 +35,7 @@ from relais.messaging.models import (
     ReadState,
     Recipient,
     Reply,
+    ReplyAttachment,
 )
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import parse_id
@@ -183,7 +184,11 @@ def thread_detail(*, user: User, message: Message) -> dict[str, Any]:
     fresh: dict[str, Any] | None = message.__dict__.pop(SENT_DETAIL, None)
     if fresh is not None:
         return fresh
-    replies = list(Reply.objects.filter(message=message).select_related("author"))
+    replies = list(Reply.objects.filter(message=message).select_related("author", "sender_contact"))
+    attachments: dict[Any, list[ReplyAttachment]] = {}
+    if any(r.via for r in replies):
+        for attachment in ReplyAttachment.objects.filter(reply__message=message):
+            attachments.setdefault(attachment.reply_id, []).append(attachment)
     history = list(HistoryEvent.objects.filter(message=message).select_related("actor"))
     recipients = list(
         Recipient.objects.filter(message=message).select_related("user").order_by("id")
@@ -194,6 +199,7 @@ def thread_detail(*, user: User, message: Message) -> dict[str, Any]:
     deliveries = deliveries_for_message(message_id=message.pk)
     return {
         "replies": replies,
+        "attachments": attachments,
         "history": history,
         "recipients": recipients,
         "reads": reads,

@@ -15,6 +15,7 @@ DELIVERY_OUTBOX = "MESSAGES / Boîte d'envoi"
 PLANNING_VIEW = "PLANNING / Semaine / Planning avec rendez-vous"
 PLANNING_ADD = "PLANNING / Rendez-vous / Ajout rendez-vous"
 PLANNING_TYPES = "PLANNING / Motifs de rendez-vous"
+MESSAGES_HELD_REPLIES = "MESSAGES / Réponses à vérifier"
 
 CATALOGUE: dict[str, str] = {
     MESSAGES_READ: "Lire les messages des dossiers clients",
@@ -22,6 +23,7 @@ CATALOGUE: dict[str, str] = {
     MESSAGES_TASKS_FOLLOW: "Voir le suivi des tâches de la permanence",
     MESSAGES_REMARKS: "Lire les remarques des clients",
     DELIVERY_OUTBOX: "Consulter les copies envoyées (e-mail, SMS, fax)",
+    MESSAGES_HELD_REPLIES: "Rattacher ou écarter les réponses reçues d'expéditeurs inconnus",
     CONTACTS_ADD: "Ajouter un contact à un dossier client",
     PLANNING_VIEW: "Voir le planning et les mouvements d'un dossier client",
     PLANNING_ADD: "Prendre, déplacer et annuler des rendez-vous",
@@ -53,6 +55,7 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, list[str]] = {
         MESSAGES_TASKS_FOLLOW,
         MESSAGES_REMARKS,
         DELIVERY_OUTBOX,
+        MESSAGES_HELD_REPLIES,
         CONTACTS_ADD,
         CLIENTS_EDIT,
         PLANNING_VIEW,

@@ -39,6 +39,7 @@ from relais.delivery.worker import (
     deliver_ids_stats,
     worker_session,
 )
+from relais.inbound.imap import ImapSchedule
 
 TaskRunner = Callable[[], tuple[int, Stats]]
 
@@ -169,9 +170,14 @@ class Command(BaseCommand):
                 self._drain(run_tasks, batch, verbose)
                 return
             next_sweep = 0.0
+            # The replies' IMAP mailbox, when one is configured, is read by this same loop.
+            mailbox = ImapSchedule()
             while self.running:
                 close_old_connections()
                 woken, stats = run_tasks() if run_tasks else (0, Stats())
+                polled = mailbox.tick()
+                if verbose and polled and polled.taken:
+                    self.stdout.write(f"Réponses reçues (IMAP) : {polled.taken} prise(s) en compte")
                 if time.monotonic() >= next_sweep:
                     swept = deliver_due(limit=batch)
                     stats += swept
@@ -186,6 +192,7 @@ class Command(BaseCommand):
 
     def _drain(self, run_tasks: TaskRunner | None, batch: int, verbose: bool) -> None:
         total = Stats()
+        ImapSchedule().tick()
         while self.running:
             woken, stats = run_tasks() if run_tasks else (0, Stats())
             stats += deliver_due(limit=batch, grace=0)
