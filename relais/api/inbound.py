@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES, ErrorOut
@@ -32,6 +32,14 @@ RFC822 = {"message/rfc822", "application/octet-stream", "text/plain"}
 class InboundEmailOut(Schema):
     result: Literal["reply", "held", "ignored", "bounce"]
     message: str | None
+
+
+class InboundSmsIn(Schema):
+    """The generic shape: `from` and `to` in any written form, the text received."""
+
+    sender: str = Field("", alias="from", max_length=40)
+    to: str = Field("", max_length=40)
+    text: str = Field("", max_length=2000)
 
 
 class InboundSmsOut(Schema):
@@ -118,25 +126,13 @@ def inbound_email(request: HttpRequest, token: str) -> Any:
     auth=None,
     response={202: InboundSmsOut, **ERROR_RESPONSES},
 )
-def inbound_sms(request: HttpRequest, token: str, payload: dict[str, Any]) -> Any:
+def inbound_sms(request: HttpRequest, token: str, payload: InboundSmsIn) -> Any:
     """An SMS received: `{from, to, text}`. « OK » acknowledges the last copy that asked it of
     that number (48 h); other text is a reply in the latest thread sent to that number (48 h),
     else it waits in « Réponses à vérifier »."""
     permanence = permanence_for_inbound_token(token)
-    errors: dict[str, list[str]] = {}
-    for field in ("from", "text"):
-        value = payload.get(field)
-        if not isinstance(value, str) or not value.strip():
-            errors[field] = [f"{field} : ce champ est obligatoire (texte)."]
-    if payload.get("to") is not None and not isinstance(payload.get("to"), str):
-        errors["to"] = ["to : un texte est attendu."]
-    if errors:
-        raise ValidationFailed("Certaines valeurs sont invalides.", errors)
     outcome = sms_ingest(
-        permanence=permanence,
-        sender=payload["from"],
-        to=str(payload.get("to") or ""),
-        text=payload["text"][:2000],
+        permanence=permanence, sender=payload.sender, to=payload.to, text=payload.text
     )
     result = outcome.result if outcome.result in {"ack", "reply"} else "held"
     return Status(

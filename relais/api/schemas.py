@@ -433,7 +433,7 @@ def reply_out(reply: Reply, attachments: Sequence[ReplyAttachment] = ()) -> dict
         "created_at": local(reply.created_at),
         "via": reply.via or "page",
         "attachments": [
-            {"name": a.name, "size": a.size, "url": reverse("ui:reply-attachment", args=[a.id])}
+            {"name": a.name, "size": a.size, "url": reverse("ui:reply_attachment", args=[a.id])}
             for a in attachments
         ],
         "note": reply.note,

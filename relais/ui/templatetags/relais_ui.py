@@ -29,6 +29,12 @@ def menu_count(value: int) -> str:
 
 
 @register.filter
+def files_of(attachments: dict[Any, list[Any]] | None, reply: Any) -> list[Any]:
+    """A reply's attachments, from the thread's {reply id: [attachments]}."""
+    return (attachments or {}).get(reply.id, [])
+
+
+@register.filter
 def when(value: dt.datetime | None) -> str:
     """HH:MM today, "hier" yesterday, jj/mm/aaaa before."""
     if value is None:
