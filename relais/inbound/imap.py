@@ -66,7 +66,8 @@ def imap_poll(*, limit: int = 500) -> PollStats:
                 except Exception:
                     logger.exception("Inbound e-mail %s could not be taken in", msg.uid)
                     stats.unreadable += 1
-                moved.append(msg.uid)
+                if msg.uid:
+                    moved.append(msg.uid)
             if moved:
                 box.move(moved, done)
     return stats

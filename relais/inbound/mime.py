@@ -126,23 +126,26 @@ def _body_and_files(msg: EmailMessage) -> tuple[str, list[IncomingFile]]:
         content_type = part.get_content_type()
         filename = part.get_filename()
         if disposition == "attachment" or (filename and disposition != "inline"):
-            payload = part.get_payload(decode=True) or b""
             files.append(
-                IncomingFile(_safe_name(filename or "piece-jointe"), content_type, payload)
+                IncomingFile(_safe_name(filename or "piece-jointe"), content_type, _bytes_of(part))
             )
         elif content_type == "text/plain" and plain is None:
             plain = _text_of(part)
         elif content_type == "text/html" and html is None:
             html = _text_of(part)
         elif filename:
-            payload = part.get_payload(decode=True) or b""
-            files.append(IncomingFile(_safe_name(filename), content_type, payload))
+            files.append(IncomingFile(_safe_name(filename), content_type, _bytes_of(part)))
     text = plain if plain is not None else html_to_text(html or "")
     return text.replace("\r\n", "\n").strip(), files
 
 
+def _bytes_of(part: Message) -> bytes:
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
 def _text_of(part: Message) -> str:
-    payload = part.get_payload(decode=True) or b""
+    payload = _bytes_of(part)
     charset = part.get_content_charset() or "utf-8"
     try:
         return payload.decode(charset, errors="replace")
@@ -202,7 +205,7 @@ def html_to_text(html: str) -> str:
 def _bounce(msg: EmailMessage, from_address: str) -> Bounce | None:
     content_type = msg.get_content_type()
     report = content_type == "multipart/report" and (
-        (msg.get_param("report-type") or "").lower() == "delivery-status"
+        str(msg.get_param("report-type") or "").lower() == "delivery-status"
     )
     if not report and not _BOUNCE_SENDER.match(from_address):
         return None
@@ -231,8 +234,7 @@ def _embedded_ids(part: Message) -> list[str]:
                 found += _MSGID.findall(_header(sub, "Message-ID"))
                 found += [f"x-relais-delivery:{_header(sub, 'X-Relais-Delivery').strip()}"]
         return found
-    payload = part.get_payload(decode=True) or b""
-    text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
+    text = _bytes_of(part).decode("utf-8", errors="replace")
     found = [m.group(1) for m in re.finditer(r"(?im)^message-id:\s*<([^<>\s]+)>", text)]
     found += [
         f"x-relais-delivery:{m.group(1)}"

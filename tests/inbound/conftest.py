@@ -38,7 +38,7 @@ def inbound_token(permanence: Permanence) -> str:
     return secrets.inbound_token
 
 
-def sent_copy(smtp: Any, message: Message, address: str) -> tuple[Delivery, EmailMessage]:
+def sent_copy(sink: Any, message: Message, address: str) -> tuple[Delivery, EmailMessage]:
     """Delivers the message's e-mail copy to `address` through the SMTP sink; the e-mail as
     the recipient's mail client received it."""
     delivery = Delivery.objects.get(message=message, channel=Delivery.EMAIL, to=address)
@@ -46,7 +46,7 @@ def sent_copy(smtp: Any, message: Message, address: str) -> tuple[Delivery, Emai
         deliver_ids([delivery.id])  # also sends the message's other due copies
     delivery.refresh_from_db()
     assert delivery.status == Delivery.SENT
-    received: list[Received] = [r for r in smtp.received if address in r.rcpt_tos]
+    received: list[Received] = [r for r in sink.received if address in r.rcpt_tos]
     return delivery, received[-1].message
 
 

@@ -32,7 +32,7 @@ def post_raw(world: World, raw: bytes, *, token: str | None = None, **headers: A
 
 def test_it_makes_an_answer_to_a_copy_a_reply_by_its_sender(world: World, smtp_settings: Any):
     message = send(world.operateur_a, world.client_a, copy_email=True, subject="Rappel été")
-    delivery, received = sent_copy(smtp_settings, message, world.client_a.email)
+    _, received = sent_copy(smtp_settings, message, world.client_a.email)
     pdf = b"%PDF-1.4 ordonnance"
     raw = answer(
         received,
@@ -131,7 +131,7 @@ def test_it_never_attaches_through_another_permanences_endpoint(world: World, sm
 
 def test_it_refuses_a_forged_reply_address(world: World, smtp_settings: Any):
     message = send(world.operateur_a, world.client_a, copy_email=True)
-    delivery, received = sent_copy(smtp_settings, message, world.client_a.email)
+    _, received = sent_copy(smtp_settings, message, world.client_a.email)
     raw = answer(received, sender=world.client_a.email)
     reply_to = str(received["Reply-To"])
     forged = reply_to[:-20] + ("a" if reply_to[-20] != "a" else "b") + reply_to[-19:]

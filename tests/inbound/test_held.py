@@ -134,7 +134,8 @@ def test_an_attachment_is_served_only_to_readers_of_the_thread(world: World, smt
 
     reader = login(world.operateur_a).get(url)
     assert reader.status_code == 200
-    assert b"".join(reader.streaming_content) == b"note"
+    assert reader.content == b"note"
+    assert reader["Content-Disposition"] == 'attachment; filename="note.txt"'
     assert reader["Content-Type"] == "application/octet-stream"
     assert login(world.gerant_b).get(url).status_code == 404
     original = login(world.operateur_a).get(f"/reponses/{attachment.reply_id}/original/")

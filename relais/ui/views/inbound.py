@@ -4,7 +4,8 @@ and its original text — each served only to readers of the thread."""
 from __future__ import annotations
 
 from django.db.models import Q
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import content_disposition_header
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -98,12 +99,11 @@ def reply_attachment_view(request: HttpRequest, attachment_id: str) -> HttpRespo
         raise NotFound()
     # Readers of the thread only: the same answer as an unknown file otherwise.
     access_message_by_id(user, attachment.reply.message_id)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.name,
-        content_type="application/octet-stream",
-    )
+    # At most 10 MB per e-mail: read whole. Never shown inline (no HTML of a sender's in
+    # our origin): always a download.
+    with attachment.file.open("rb") as fh:
+        response = HttpResponse(fh.read(), content_type="application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(True, attachment.name)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
