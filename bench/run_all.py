@@ -44,6 +44,7 @@ PER_SCALE: dict[str, Step] = {
 ONCE: dict[str, Step] = {
     "delivery": ("delivery_bench.py", [], ["--copies", "500", "--latency-sends", "50"]),
     "pdf": ("pdf_bench.py", [], ["--runs", "1"]),
+    "inbound": ("inbound_bench.py", [], ["--replies", "100"]),
 }
 # Scripts that take --scale / --database-url (those of other issues read BENCH_DATABASE_URL).
 SCALED = {"generate", "tasks", "pages", "memory"}
