@@ -57,6 +57,7 @@ ONCE: dict[str, Step] = {
         [],
         ["--waiting", "2000", "--due", "50", "--spread", "10", "--scans", "50"],
     ),
+    "inbound": ("inbound_bench.py", [], ["--replies", "100"]),
 }
 # Scripts that take --scale / --database-url (those of other issues read BENCH_DATABASE_URL).
 SCALED = {"generate", "tasks", "pages", "memory", "search"}

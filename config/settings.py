@@ -56,7 +56,9 @@ INSTALLED_APPS = [
     "relais.planning",
     "relais.exports",
     "relais.escalation",
+    "relais.inbound",
     "relais.ui",
+    "anymail",
 ]
 
 MIDDLEWARE = [
@@ -316,3 +318,28 @@ OTP_TOTP_ISSUER = "Relais"
 # The daily purge deletes at most this many rows per short transaction (messages: 200 at most).
 RELAIS_PURGE_BATCH = int(os.environ.get("RELAIS_PURGE_BATCH", "500"))
 # --- end traces ---
+# --- replies taken in (relais.inbound) ---
+# Answers to e-mail copies come back to `<local>+<token>@<domain>`: the local part of
+# RELAIS_REPLY_TO_EMAIL (else of the sender) and RELAIS_REPLY_DOMAIN (else its domain).
+RELAIS_REPLY_DOMAIN = os.environ.get("RELAIS_REPLY_DOMAIN", "")
+# An IMAP mailbox the worker reads every RELAIS_IMAP_INTERVAL seconds (set the host to use it);
+# what it has taken in moves to RELAIS_IMAP_DONE_FOLDER.
+RELAIS_IMAP_HOST = os.environ.get("RELAIS_IMAP_HOST", "")
+RELAIS_IMAP_PORT = int(os.environ.get("RELAIS_IMAP_PORT", "993"))
+RELAIS_IMAP_SSL = os.environ.get("RELAIS_IMAP_SSL", "true").lower() in {"1", "true", "yes", "on"}
+RELAIS_IMAP_USER = os.environ.get("RELAIS_IMAP_USER", "")
+RELAIS_IMAP_PASSWORD = os.environ.get("RELAIS_IMAP_PASSWORD", "")
+RELAIS_IMAP_FOLDER = os.environ.get("RELAIS_IMAP_FOLDER", "INBOX")
+RELAIS_IMAP_DONE_FOLDER = os.environ.get("RELAIS_IMAP_DONE_FOLDER", "Relais-traites")
+RELAIS_IMAP_INTERVAL = int(os.environ.get("RELAIS_IMAP_INTERVAL", "60"))
+# Which permanence an e-mail belongs to when it names no copy (a shared mailbox or provider).
+RELAIS_INBOUND_PERMANENCE = os.environ.get("RELAIS_INBOUND_PERMANENCE", "")
+RELAIS_INBOUND_MAX_BYTES = int(os.environ.get("RELAIS_INBOUND_MAX_BYTES", str(25 * 1024 * 1024)))
+RELAIS_INBOUND_ATTACHMENTS_MAX = int(
+    os.environ.get("RELAIS_INBOUND_ATTACHMENTS_MAX", str(10 * 1024 * 1024))
+)
+# A transactional provider's inbound webhook through django-anymail, at
+# /anymail/<provider>/inbound/ (e.g. postmark, mailgun, sendgrid, brevo); its basic-auth secret.
+ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "")}
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(DATA_DIR / "media"))
+# --- end replies taken in ---

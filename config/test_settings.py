@@ -23,3 +23,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
         "NAME": os.path.join(_tempfile.gettempdir(), f"relais-test-{os.getpid()}.sqlite3")  # noqa: F405
     }
 # --- end delivery ---
+
+# --- replies taken in ---
+# Attachments and raw e-mails of the tests go to a throw-away folder.
+import tempfile as _media_tmp  # noqa: E402
+
+MEDIA_ROOT = os.path.join(_media_tmp.gettempdir(), f"relais-media-{os.getpid()}")  # noqa: F405
+ANYMAIL = {"WEBHOOK_SECRET": "relais-test:inbound-secret"}
+# --- end replies taken in ---

@@ -14,6 +14,7 @@ from relais.api import (
     docs,
     errors,
     escalation,
+    inbound,
     messages,
     notices,
     planning,
@@ -67,5 +68,6 @@ api.add_router("", planning.router)
 api.add_router("", notices.router)
 api.add_router("", escalation.router)
 api.add_router("", audit.router)
+api.add_router("", inbound.router)
 api.add_router("", docs.router)
 api.add_router("", docs.fallback)

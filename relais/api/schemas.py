@@ -6,8 +6,10 @@ Ids are UUID strings, dates `YYYY-MM-DD`, instants ISO 8601 with the Paris offse
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import AfterValidator, BeforeValidator, Strict
@@ -23,7 +25,14 @@ from relais.core.inputs import CC_MAX, text_problem
 if TYPE_CHECKING:
     from relais.clients.models import Client, Contact
     from relais.delivery.models import Delivery
-    from relais.messaging.models import HistoryEvent, Message, MessageTemplate, Recipient, Reply
+    from relais.messaging.models import (
+        HistoryEvent,
+        Message,
+        MessageTemplate,
+        Recipient,
+        Reply,
+        ReplyAttachment,
+    )
     from relais.tenancy.models import User
 
 UserKind = Literal["staff", "client"]
@@ -329,11 +338,29 @@ class RecipientOut(Schema):
     read_at: dt.datetime | None
 
 
+class ReplyAuthorOut(Schema):
+    """Who wrote a reply: a user, or (taken in by e-mail or SMS) a contact or the client's
+    own address (`id` null)."""
+
+    id: str | None
+    name: str
+    kind: Literal["staff", "client", "contact", "external"]
+
+
+class AttachmentOut(Schema):
+    name: str
+    size: int
+    url: str
+
+
 class ReplyOut(Schema):
     id: str
-    author: UserRef
+    author: ReplyAuthorOut
     body: str
     created_at: dt.datetime
+    via: Literal["page", "email", "sms"]
+    attachments: list[AttachmentOut] = []
+    note: str = ""
 
 
 class HistoryOut(Schema):
@@ -433,12 +460,30 @@ def recipient_out(recipient: Recipient, read_at: dt.datetime | None) -> dict[str
     }
 
 
-def reply_out(reply: Reply) -> dict[str, Any]:
+def reply_author(reply: Reply) -> dict[str, Any]:
+    if reply.author is not None:
+        return {"id": str(reply.author.id), "name": reply.author.name, "kind": reply.author.kind}
+    if reply.sender_contact is not None:
+        return {
+            "id": str(reply.sender_contact.id),
+            "name": reply.sender_contact.name,
+            "kind": "contact",
+        }
+    return {"id": None, "name": reply.sender_name, "kind": "external"}
+
+
+def reply_out(reply: Reply, attachments: Sequence[ReplyAttachment] = ()) -> dict[str, Any]:
     return {
         "id": str(reply.id),
-        "author": user_ref(reply.author),
+        "author": reply_author(reply),
         "body": reply.body,
         "created_at": local(reply.created_at),
+        "via": reply.via or "page",
+        "attachments": [
+            {"name": a.name, "size": a.size, "url": reverse("ui:reply_attachment", args=[a.id])}
+            for a in attachments
+        ],
+        "note": reply.note,
     }
 
 
@@ -475,7 +520,9 @@ def message_detail_out(
     return {
         **message_out(message, unread=unread),
         "recipients": [recipient_out(r, reads.get(r.user_id)) for r in detail["recipients"]],
-        "replies": [reply_out(r) for r in detail["replies"]],
+        "replies": [
+            reply_out(r, detail.get("attachments", {}).get(r.id, ())) for r in detail["replies"]
+        ],
         "history": [history_out(e) for e in detail["history"]],
         "deliveries": [delivery_out(d) for d in detail["deliveries"]],
         **escalation_fields(message),

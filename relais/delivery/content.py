@@ -16,6 +16,7 @@ from django.utils.html import escape
 
 from relais.delivery.backends.base import Attachment, OutgoingCopy
 from relais.delivery.models import Delivery
+from relais.delivery.reply_address import reply_address
 from relais.delivery.sms import sms_fit, sms_info
 from relais.exports.fax import render_message_pdf
 from relais.exports.reports import attachment_filename, copy_report, fax_pdf, report_pdf
@@ -96,8 +97,9 @@ def build_copy(delivery: Delivery, cache: ContentCache | None = None) -> Outgoin
         )
         copy.subject, copy.text, copy.html = subject, text, html
         copy.from_email = sender
-        reply_to = getattr(settings, "RELAIS_REPLY_TO_EMAIL", "") or _sender_address()
-        copy.reply_to = formataddr((message.permanence.name, reply_to))
+        # Answers come back to an address of this copy (relais.inbound takes them in).
+        # The bare address keeps the header on one line (the fast path of backends.email).
+        copy.reply_to = reply_address(delivery.id)
         copy.headers = {
             "Message-ID": email_message_id(delivery.id),
             # Every copy of one thread shares a reference, so mail clients group them.

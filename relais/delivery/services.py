@@ -153,3 +153,22 @@ def delivery_receipt(*, delivery_id: object, token: str, status: str, reason: st
                 )
     delivery.refresh_from_db()
     return delivery
+
+
+def delivery_bounce(*, delivery: Delivery, reason: str) -> bool:
+    """A delivery-status notification came back for an e-mail copy: it failed, for that
+    reason (in French), even if it had been marked sent or delivered."""
+    text = f"Avis de non-remise reçu : {reason.strip()}"[:500]
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Delivery.objects.filter(
+            pk=delivery.pk, status__in=[Delivery.SENDING, Delivery.SENT, Delivery.DELIVERED]
+        ).update(status=Delivery.FAILED, last_error=text)
+        if changed:
+            HistoryEvent.objects.create(
+                message_id=delivery.message_id,
+                kind=HistoryEvent.COPY_FAILED,
+                detail=f"{delivery.get_channel_display()} → {delivery.to} : {text}"[:300],
+                at=now,
+            )
+    return bool(changed)

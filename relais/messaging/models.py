@@ -189,13 +189,58 @@ class UrgentException(models.Model):
 
 
 class Reply(BaseModel):
+    """A reply in a thread: written in the pages or the API by a user, or taken in from an
+    e-mail or SMS answering a copy (`via`), then by a user, a contact or the client's own
+    address (`sender_name` says who when there is no user)."""
+
+    PAGE = ""
+    EMAIL = "email"
+    SMS = "sms"
+    VIAS = [(PAGE, "Relais"), (EMAIL, "par e-mail"), (SMS, "par SMS")]
+
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="replies")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Null for a reply taken in from someone who has no login (a contact, the client's address).
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     body = models.TextField(max_length=20000)
+    via = models.CharField(max_length=5, choices=VIAS, default=PAGE, blank=True)
+    sender_contact = models.ForeignKey(
+        "clients.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sender_name = models.CharField(max_length=254, blank=True)
+    # What was dropped on the way in (an attachment too large…), shown under the reply.
+    note = models.CharField(max_length=300, blank=True)
+
+    @property
+    def sender_label(self) -> str:
+        if self.author_id is not None and self.author is not None:
+            return self.author.name
+        if self.sender_contact_id is not None and self.sender_contact is not None:
+            return self.sender_contact.name
+        return self.sender_name
 
     class Meta:
         ordering = ["created_at"]
         indexes = [models.Index(fields=["message", "created_at"], name="reply_message")]
+
+
+def reply_attachment_path(instance: ReplyAttachment, filename: str) -> str:
+    # The name the sender gave is only shown, never used as a path.
+    return f"replies/{instance.reply.message.permanence_id}/{instance.id}"
+
+
+class ReplyAttachment(BaseModel):
+    """A file that came with a reply taken in by e-mail; served only to readers of the thread."""
+
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="attachments")
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=120, blank=True)
+    size = models.PositiveIntegerField()
+    file = models.FileField(upload_to=reply_attachment_path, max_length=200)
+
+    class Meta:
+        ordering = ["created_at", "name"]
 
 
 class HistoryEvent(models.Model):
@@ -217,6 +262,7 @@ class HistoryEvent(models.Model):
     ESCALATION_STEP = "escalation_step"
     ESCALATION_ALERT = "escalation_alert"
     ESCALATION_STOP = "escalation_stop"
+    AUTO_REPLY = "auto_reply"
     KINDS = [
         (CREATED, "Message créé"),
         (READ, "Lu"),
@@ -234,6 +280,7 @@ class HistoryEvent(models.Model):
         (ESCALATION_STEP, "Relance (escalade)"),
         (ESCALATION_ALERT, "Urgence non prise en compte — appeler"),
         (ESCALATION_STOP, "Escalade arrêtée"),
+        (AUTO_REPLY, "Réponse automatique reçue"),
     ]
 
     id = models.BigAutoField(primary_key=True)

@@ -44,6 +44,7 @@ from relais.messaging.models import (
     ReadState,
     Recipient,
     Reply,
+    ReplyAttachment,
 )
 from relais.messaging.visibility import (
     URGENT_OPEN,
@@ -170,7 +171,11 @@ def thread_detail(
     (the send's response is on the hot path), cut to what this reader may know of."""
     if sent is not None:
         return _copies_known_to(user, message, sent)
-    replies = list(Reply.objects.filter(message=message).select_related("author"))
+    replies = list(Reply.objects.filter(message=message).select_related("author", "sender_contact"))
+    attachments: dict[Any, list[ReplyAttachment]] = {}
+    if any(r.via for r in replies):
+        for attachment in ReplyAttachment.objects.filter(reply__message=message):
+            attachments.setdefault(attachment.reply_id, []).append(attachment)
     history = list(HistoryEvent.objects.filter(message=message).select_related("actor"))
     recipients = list(
         Recipient.objects.filter(message=message).select_related("user").order_by("id")
@@ -178,6 +183,7 @@ def thread_detail(
     reads = dict(ReadState.objects.filter(message=message).values_list("user_id", "read_at"))
     detail: ThreadDetail = {
         "replies": replies,
+        "attachments": attachments,
         "history": history,
         "recipients": recipients,
         "reads": reads,

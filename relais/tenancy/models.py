@@ -162,3 +162,22 @@ class ApiToken(BaseModel):
             expires_at=timezone.now() + dt.timedelta(days=lifetime),
         )
         return token, row
+        cls.objects.create(user=user, digest=cls.hash(token))
+        return token
+
+
+class IntegrationSecrets(BaseModel):
+    """The permanence's secrets for the systems that call Relais: the telephone system
+    (`/api/v1/cti/<cti_token>`) and the replies taken in by e-mail and SMS
+    (`/api/v1/inbound/…/<inbound_token>`). Shown to the gérant, who copies and regenerates
+    them; an old token answers 404 from the moment it is replaced."""
+
+    permanence = models.OneToOneField(
+        Permanence, on_delete=models.CASCADE, related_name="integration_secrets"
+    )
+    cti_token = models.CharField(max_length=64, unique=True)
+    inbound_token = models.CharField(max_length=64, unique=True)
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(24)

@@ -19,6 +19,7 @@ PLANNING_TYPES = "PLANNING / Motifs de rendez-vous"
 PLANNING_NOTICE = "PLANNING / Semaine / Possibilité de prévenir d'un retard ou d'une absence"
 AUDIT_READ = "SÉCURITÉ / Traces et consultations"
 DATA_POLICY = "SÉCURITÉ / Conservation, effacement et accès"
+MESSAGES_HELD_REPLIES = "MESSAGES / Réponses à vérifier"
 
 CATALOGUE: dict[str, str] = {
     MESSAGES_READ: "Lire les messages des dossiers clients",
@@ -27,6 +28,7 @@ CATALOGUE: dict[str, str] = {
     MESSAGES_REMARKS: "Lire les remarques des clients",
     MESSAGES_ON_CALL: "Régler l'astreinte, la prise en compte et l'escalade d'un client",
     DELIVERY_OUTBOX: "Consulter les copies envoyées (e-mail, SMS, fax)",
+    MESSAGES_HELD_REPLIES: "Rattacher ou écarter les réponses reçues d'expéditeurs inconnus",
     CONTACTS_ADD: "Ajouter un contact à un dossier client",
     PLANNING_VIEW: "Voir le planning et les mouvements d'un dossier client",
     PLANNING_ADD: "Prendre, déplacer et annuler des rendez-vous",
@@ -62,6 +64,7 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, list[str]] = {
         MESSAGES_TASKS_FOLLOW,
         MESSAGES_REMARKS,
         DELIVERY_OUTBOX,
+        MESSAGES_HELD_REPLIES,
         CONTACTS_ADD,
         CLIENTS_EDIT,
         PLANNING_VIEW,

@@ -56,6 +56,10 @@ class Menu:
         return self.user.has_right(perms.DATA_POLICY)
 
     @cached_property
+    def can_check_replies(self) -> bool:
+        return self.user.has_right(perms.MESSAGES_HELD_REPLIES)
+
+    @cached_property
     def outbox_url(self) -> str:
         """The delivery outbox page, once it is mounted and for those with the right."""
         if not self.user.has_right(perms.DELIVERY_OUTBOX):

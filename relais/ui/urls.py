@@ -9,6 +9,7 @@ from relais.ui.views import (
     copies,
     escalation_settings,
     home,
+    inbound,
     menu,
     roles,
     search,
@@ -71,6 +72,24 @@ urlpatterns = [
     path("copies-en-echec/", copies.failed_copies_view, name="failed_copies"),
     # Search across every client (the top bar's field).
     path("recherche/", search.search_view, name="search"),
+    # Replies taken in by e-mail and SMS.
+    path("reponses-a-verifier/", inbound.held_view, name="held_replies"),
+    path(
+        "reponses-a-verifier/<str:item_id>/rattacher/",
+        inbound.held_attach_view,
+        name="held_attach",
+    ),
+    path(
+        "reponses-a-verifier/<str:item_id>/ecarter/",
+        inbound.held_discard_view,
+        name="held_discard",
+    ),
+    path("reponses/<str:reply_id>/original/", inbound.reply_original_view, name="reply_original"),
+    path(
+        "pieces-jointes/<str:attachment_id>/",
+        inbound.reply_attachment_view,
+        name="reply_attachment",
+    ),
     # Message aids (gérant): templates, input-help phrases, banners.
     path("modeles/", aids.template_list_view, name="templates"),
     path("modeles/nouveau/", aids.template_new, name="template_new"),

@@ -14,6 +14,7 @@ from django.core.mail import BadHeaderError
 from relais.core.errors import ValidationFailed
 from relais.delivery.backends.email import CopyEmail, DjangoMailBackend
 from relais.delivery.models import Delivery
+from relais.delivery.reply_address import reply_address
 from relais.delivery.worker import deliver_due, deliver_ids
 from relais.messaging.models import HistoryEvent
 from relais.messaging.services import SendInput, message_send
@@ -60,11 +61,11 @@ def test_it_sends_a_multipart_utf8_email_with_the_headers(
     assert mail["Subject"] == ("URGENT – Résultats d’analyse « urgents » <b> — Dr Cécile Lemoine")
     assert mail["From"].addresses[0].display_name == "Permanence Azur"
     assert mail["From"].addresses[0].addr_spec == "messages@relais.example"
+    # Answers come back to an address of this very copy (relais.inbound).
     (reply_to,) = mail["Reply-To"].addresses
-    assert (reply_to.display_name, reply_to.addr_spec) == (
-        "Permanence Azur",
-        "messages@relais.example",
-    )
+    assert reply_to.addr_spec == reply_address(delivery.id)
+    assert reply_to.addr_spec.startswith("messages+")
+    assert reply_to.addr_spec.endswith("@relais.example")
     assert mail["Message-ID"] == f"<{delivery.id}@relais.example>"
     assert mail["References"] == f"<thread-{message.id}@relais.example>"
     assert mail["Auto-Submitted"] == "auto-generated"

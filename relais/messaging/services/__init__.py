@@ -2,7 +2,7 @@
 
     send.py        message_send and its steps (draft, rows, write)
     send_target.py its first step: who a send is about (client_for_send, send_target)
-    replies.py     reply_post
+    replies.py     reply_post, reply_record
     tasks.py       task_mark_todo, task_mark_done, task_cancel
     read_state.py  message_mark_read, message_mark_unread
     aids.py        templates, input-help phrases, banners
@@ -12,7 +12,7 @@ The names below are the public ones: import them from here.
 
 from relais.messaging.services.common import BODY_MAX, SUBJECT_MAX, history_rows, parse_due_date
 from relais.messaging.services.read_state import message_mark_read, message_mark_unread
-from relais.messaging.services.replies import reply_post
+from relais.messaging.services.replies import reply_post, reply_record
 from relais.messaging.services.send import (
     IDEMPOTENCY_WINDOW,
     SendDraft,
@@ -57,6 +57,7 @@ __all__ = [
     "message_send",
     "parse_due_date",
     "reply_post",
+    "reply_record",
     "send_rows",
     "send_target",
     "send_validate",

@@ -38,6 +38,12 @@ def menu_count(value: int) -> str:
 
 
 @register.filter
+def files_of(attachments: dict[Any, list[Any]] | None, reply: Any) -> list[Any]:
+    """A reply's attachments, from the thread's {reply id: [attachments]}."""
+    return (attachments or {}).get(reply.id, [])
+
+
+@register.filter
 def when(value: dt.datetime | None) -> str:
     """HH:MM today, "hier" yesterday, jj/mm/aaaa before."""
     if value is None:
@@ -175,6 +181,8 @@ def history_line(event: HistoryEvent, staff: bool = True) -> str:
     text = _(verb) % {"who": who} if verb else event.get_kind_display()
     if event.kind == HistoryEvent.COPY_QUEUED and event.actor:
         text = _("Copie demandée par %(who)s") % {"who": who}
+    elif event.kind == HistoryEvent.REPLIED and not event.actor:
+        text = _("Réponse reçue")  # by e-mail or SMS, from someone without a login
     line = _("%(text)s le %(when)s") % {"text": text, "when": datetime_fr(event.at)}
     if event.detail and (staff or not event.kind.startswith("copy_")):
         line += f" — {event.detail}"

@@ -46,6 +46,7 @@ from relais.delivery.worker import (
     worker_session,
 )
 from relais.escalation.services import escalation_take_due
+from relais.inbound.imap import ImapSchedule
 
 TaskRunner = Callable[[], tuple[int, Stats]]
 logger = logging.getLogger(__name__)
@@ -180,6 +181,8 @@ class Command(BaseCommand):
                 self._drain(run_tasks, batch, verbose)
                 return
             next_sweep = next_escalation = 0.0
+            # The replies' IMAP mailbox, when one is configured, is read by this same loop.
+            mailbox = ImapSchedule()
             while self.running:
                 close_old_connections()
                 if time.monotonic() >= next_escalation:
@@ -187,6 +190,9 @@ class Command(BaseCommand):
                     escalation_take_due()
                     next_escalation = time.monotonic() + settings.RELAIS_ESCALATION_SCAN
                 woken, stats = run_tasks() if run_tasks else (0, Stats())
+                polled = mailbox.tick()
+                if verbose and polled and polled.taken:
+                    self.stdout.write(f"Réponses reçues (IMAP) : {polled.taken} prise(s) en compte")
                 if time.monotonic() >= next_sweep:
                     self._daily_purge()
                     swept = deliver_due(limit=batch)
@@ -217,6 +223,7 @@ class Command(BaseCommand):
 
     def _drain(self, run_tasks: TaskRunner | None, batch: int, verbose: bool) -> None:
         total = Stats()
+        ImapSchedule().tick()
         while self.running:
             woken, stats = run_tasks() if run_tasks else (0, Stats())
             stats += deliver_due(limit=batch, grace=0)

@@ -8,7 +8,7 @@ from relais.messaging import search_sql
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("messaging", "0005_history_acknowledgement_kinds"),
+        ("messaging", "0006_inbound_replies"),
         ("clients", "0003_instruction"),
     ]
 

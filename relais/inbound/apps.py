@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class InboundConfig(AppConfig):
+    """Replies taken in: e-mail (IMAP, raw MIME, a provider's inbound webhook) and SMS."""
+
+    name = "relais.inbound"
+    label = "inbound"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from anymail.signals import inbound
+
+        from relais.inbound.receivers import on_provider_inbound
+
+        inbound.connect(on_provider_inbound, dispatch_uid="relais-inbound-provider")
