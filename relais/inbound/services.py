@@ -24,6 +24,9 @@ from relais.core.text import fold
 from relais.delivery.models import Delivery
 from relais.delivery.reply_address import delivery_id_from_address
 from relais.delivery.services import delivery_bounce
+from relais.escalation.models import AckRequest
+from relais.escalation.selectors import ack_pending_delivery_for_phone
+from relais.escalation.services import acknowledge
 from relais.inbound.mime import IncomingFile, ParsedMail, parse_mail
 from relais.inbound.models import InboundItem
 from relais.messaging.models import HistoryEvent, Message, Reply, ReplyAttachment
@@ -193,6 +196,7 @@ def _email_take(
     item.reply = _reply_from(item, message, sender, InboundItem.EMAIL, mail.files)
     item.result = InboundItem.REPLY
     item.save()
+    _reply_acknowledges(delivery, sender)
     return IngestResult(item.result, message.id, item)
 
 
@@ -340,12 +344,53 @@ def sms_ingest(*, permanence: Permanence, sender: str, to: str, text: str) -> In
         item.reply = _reply_from(item, delivery.message, sender_found, InboundItem.SMS, [])
         item.result = InboundItem.REPLY
         item.save()
+        _reply_acknowledges(delivery, sender_found)
         return IngestResult(item.result, delivery.message_id, item)
 
 
 def acknowledge_by_sms(*, permanence: Permanence, phone: str) -> Message | None:
-    """An SMS « OK »: acknowledges the last copy that asked it of that number (48 h)."""
-    return None
+    """An SMS « OK »: acknowledges the last copy that asked it of that number (48 h), as the
+    person that copy went to. None when no copy of that number waits for one."""
+    delivery = ack_pending_delivery_for_phone(
+        permanence_id=permanence.id, phone_e164=phone, within=SMS_WINDOW
+    )
+    if delivery is None:
+        return None
+    request = delivery.ack_request
+    acknowledge(
+        message=delivery.message,
+        via="sms",
+        person_kind=request.person_kind,
+        person_id=request.person_id,
+        delivery=delivery,
+    )
+    message: Message = delivery.message
+    return message
+
+
+def _reply_acknowledges(delivery: Delivery | None, sender: Sender) -> None:
+    """A reply from the person a copy asking for acknowledgement went to acknowledges it."""
+    if delivery is None:
+        return
+    request = AckRequest.objects.filter(delivery_id=delivery.pk).first()
+    if request is None:
+        return
+    client_copy = request.person_kind == "client"
+    same_user = sender.user is not None and (
+        str(sender.user.pk) == str(request.person_id)
+        # The client's own login answering the copy sent to the client.
+        or (client_copy and sender.user.client_id == delivery.message.client_id)
+    )
+    same_contact = sender.contact is not None and str(sender.contact.pk) == str(request.person_id)
+    client_itself = sender.user is None and sender.contact is None and client_copy
+    if same_user or same_contact or client_itself:
+        acknowledge(
+            message=delivery.message,
+            via="reply",
+            person_kind=request.person_kind,
+            person_id=request.person_id,
+            delivery=delivery,
+        )
 
 
 def _latest_sms(permanence: Permanence, phone: str, now: dt.datetime) -> Delivery | None:

@@ -283,3 +283,31 @@ def test_the_thread_shows_where_a_reply_came_from(world: World, smtp_settings: A
 
     detail = thread_detail(user=world.operateur_a, message=Message.objects.get(pk=message.pk))
     assert len(detail["attachments"]) == 1
+
+
+def test_an_answer_from_the_person_an_urgent_copy_went_to_acknowledges_it(
+    world: World, smtp_settings: Any
+):
+    from relais.escalation.models import Escalation
+
+    message = send(world.operateur_a, world.client_a, copy_email=True, is_urgent=True)
+    _, received = sent_copy(smtp_settings, message, world.client_a.email)
+
+    post_raw(world, answer(received, sender=world.client_a.email, text="Je m'en charge."))
+
+    escalation = Escalation.objects.get(message_id=message.id)
+    assert escalation.ack_via == "reply" and escalation.state == Escalation.ACKNOWLEDGED
+    assert Reply.objects.get(message=message).body == "Je m'en charge."
+
+
+def test_an_answer_from_someone_else_does_not_acknowledge(world: World, smtp_settings: Any):
+    from relais.escalation.models import Escalation
+
+    contact = f.ContactFactory.create(client=world.client_a, email="patient@example.test")
+    message = send(world.operateur_a, world.client_a, copy_email=True, is_urgent=True)
+    _, received = sent_copy(smtp_settings, message, world.client_a.email)
+
+    post_raw(world, answer(received, sender=contact.email))
+
+    assert Escalation.objects.get(message_id=message.id).ack_at is None
+    assert Reply.objects.get(message=message).sender_contact == contact

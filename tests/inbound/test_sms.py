@@ -109,3 +109,27 @@ def test_an_unknown_token_answers_404(world: World):
 
     assert response.status_code == 404
     assert not InboundItem.objects.exists()
+
+
+def test_an_ok_acknowledges_the_urgent_copy_it_answers(world: World):
+    from relais.escalation.models import Escalation
+
+    delivery = sms_copy(world, is_urgent=True, subject="Urgent : rappeler")
+
+    response = post_sms(world, {"from": "+33612345678", "text": "Ok !"})
+
+    assert response.json() == {"result": "ack", "message": str(delivery.message_id)}
+    escalation = Escalation.objects.get(message_id=delivery.message_id)
+    assert escalation.ack_via == "sms" and escalation.ack_at is not None
+    assert not Reply.objects.exists()
+    # A second « OK »: nothing waits any more, it becomes a reply in the thread.
+    again = post_sms(world, {"from": "+33612345678", "text": "OK."})
+    assert again.json()["result"] == "reply"
+
+
+def test_an_ok_with_nothing_to_acknowledge_is_a_reply(world: World):
+    delivery = sms_copy(world, subject="Pas urgent")
+
+    response = post_sms(world, {"from": "+33612345678", "text": "OK"})
+
+    assert response.json() == {"result": "reply", "message": str(delivery.message_id)}
