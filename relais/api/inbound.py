@@ -62,7 +62,7 @@ class HeldPage(Schema):
     next: str | None = None
 
 
-class AttachIn(Schema):
+class HeldAttachIn(Schema):
     message: str
 
 
@@ -89,7 +89,10 @@ def _read_raw(request: HttpRequest) -> bytes:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                "message/rfc822": {"schema": {"type": "string", "format": "binary"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
         }
     },
 )
@@ -165,7 +168,7 @@ def replies_held(request: HttpRequest) -> Any:
     "/replies/held/{item_id}",
     response={201: ReplyOut, 409: ErrorOut, **ERROR_RESPONSES},
 )
-def replies_held_attach(request: HttpRequest, item_id: str, payload: AttachIn) -> Any:
+def replies_held_attach(request: HttpRequest, item_id: str, payload: HeldAttachIn) -> Any:
     """Attaches a held reply to a thread: it becomes a reply there."""
     user = current_user(request)
     item = access_held_by_id(user, item_id)

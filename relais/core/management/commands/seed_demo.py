@@ -25,6 +25,7 @@ CREATED_FR: dict[str, str] = {
     "messages": "messages",
     "appointment motifs": "motifs de rendez-vous",
     "appointments": "rendez-vous",
+    "notice day appointments": "rendez-vous du jour à prévenir (« Prévenir »)",
 }
 
 
