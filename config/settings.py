@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "relais.delivery",
     "relais.planning",
     "relais.exports",
+    "relais.calls",
+    "relais.events",
     "relais.ui",
 ]
 

@@ -77,6 +77,9 @@ class User(AbstractBaseUser):
         related_name="users",
     )
     mobile = models.CharField("mobile", max_length=20, blank=True)
+    # How the telephone system names this operator (an extension or a PBX login): the CTI
+    # webhook's `user[]` and `answeringNumber` match it, the e-mail or the e-mail's local part.
+    extension = models.CharField("poste téléphonique", max_length=40, blank=True)
     is_active = models.BooleanField(default=True)  # type: ignore[misc]
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -146,3 +149,20 @@ class ApiToken(BaseModel):
         token = secrets.token_urlsafe(32)
         cls.objects.create(user=user, digest=cls.hash(token))
         return token
+
+
+class IntegrationSecrets(BaseModel):
+    """The permanence's secrets for the systems that call Relais: the telephone system
+    (`/api/v1/cti/<cti_token>`) and the replies taken in by e-mail and SMS
+    (`/api/v1/inbound/…/<inbound_token>`). Shown to the gérant, who copies and regenerates
+    them; an old token answers 404 from the moment it is replaced."""
+
+    permanence = models.OneToOneField(
+        Permanence, on_delete=models.CASCADE, related_name="integration_secrets"
+    )
+    cti_token = models.CharField(max_length=64, unique=True)
+    inbound_token = models.CharField(max_length=64, unique=True)
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(24)

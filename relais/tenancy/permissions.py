@@ -15,6 +15,7 @@ DELIVERY_OUTBOX = "MESSAGES / Boîte d'envoi"
 PLANNING_VIEW = "PLANNING / Semaine / Planning avec rendez-vous"
 PLANNING_ADD = "PLANNING / Rendez-vous / Ajout rendez-vous"
 PLANNING_TYPES = "PLANNING / Motifs de rendez-vous"
+CALLS_JOURNAL = "APPELS / Journal"
 
 CATALOGUE: dict[str, str] = {
     MESSAGES_READ: "Lire les messages des dossiers clients",
@@ -26,6 +27,7 @@ CATALOGUE: dict[str, str] = {
     PLANNING_VIEW: "Voir le planning et les mouvements d'un dossier client",
     PLANNING_ADD: "Prendre, déplacer et annuler des rendez-vous",
     PLANNING_TYPES: "Gérer les motifs de rendez-vous",
+    CALLS_JOURNAL: "Consulter le journal des appels de la permanence",
     CLIENTS_EDIT: "Modifier les coordonnées d'un client",
     CLIENTS_SETTINGS: "Modifier les paramètres du compte d'un client",
     TEMPLATES: "Gérer les modèles de messages",
@@ -57,6 +59,7 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, list[str]] = {
         CLIENTS_EDIT,
         PLANNING_VIEW,
         PLANNING_ADD,
+        CALLS_JOURNAL,
     ],
     GERANT: list(CATALOGUE),
 }
