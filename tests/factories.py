@@ -5,7 +5,7 @@ from __future__ import annotations
 import factory
 from django.utils import timezone
 
-from relais.clients.models import Client, ClientShare, Company, Contact
+from relais.clients.models import Client, ClientNumber, ClientShare, Company, Contact
 from relais.messaging.models import Message, MessageTemplate
 from relais.tenancy import permissions as perms
 from relais.tenancy.models import Permanence, Role, User
@@ -124,3 +124,14 @@ class MessageFactory(factory.django.DjangoModelFactory[Message]):
     subject = factory.Sequence(lambda n: f"Sujet {n}")
     body = "Merci de rappeler."
     last_activity_at = factory.LazyFunction(timezone.now)
+
+
+class ClientNumberFactory(factory.django.DjangoModelFactory[ClientNumber]):
+    """A numéro dédié of a client."""
+
+    class Meta:
+        model = ClientNumber
+
+    client = factory.SubFactory(ClientFactory)
+    permanence = factory.LazyAttribute(lambda o: o.client.permanence)
+    number = factory.Sequence(lambda n: f"+3349100{n:04d}")

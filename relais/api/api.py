@@ -6,7 +6,7 @@ helper, validates its input, and calls one service; errors come out in one shape
 
 from ninja import NinjaAPI
 
-from relais.api import aids, auth, clients, docs, errors, messages, planning
+from relais.api import aids, auth, calls, clients, docs, errors, messages, planning
 
 DESCRIPTION = """
 Everything a person can do in the Relais pages, with the same permissions.
@@ -49,5 +49,6 @@ api.add_router("", clients.router)
 api.add_router("", messages.router)
 api.add_router("", aids.router)
 api.add_router("", planning.router)
+api.add_router("", calls.router)
 api.add_router("", docs.router)
 api.add_router("", docs.fallback)

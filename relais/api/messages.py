@@ -30,6 +30,7 @@ from relais.api.schemas import (
     reply_out,
     template_out,
 )
+from relais.calls.selectors import call_for_send
 from relais.clients.selectors import access_client_by_id
 from relais.core.errors import ValidationFailed
 from relais.messaging.models import Message
@@ -160,9 +161,12 @@ def client_messages_send(
     fields = payload.dict(exclude={"attach"})
     attach = payload.attach.dict(by_alias=True) if payload.attach is not None else None
     data = SendInput(**fields, attach=attach)
+    client = client_for_send(user, client_id, data)
+    if data.call:
+        data.call = call_for_send(user, data.call, client)
     message, created = message_send(
         author=user,
-        client=client_for_send(user, client_id, data),
+        client=client,
         data=data,
         idempotency_key=idempotency_key or "",
     )

@@ -108,9 +108,7 @@ class Message(BaseModel):
                 name="msg_urgent_open",
                 condition=models.Q(is_urgent=True, status__in=["normal", "todo"]),
             ),
-            models.Index(
-                fields=["call"], name="msg_call", condition=models.Q(call__isnull=False)
-            ),
+            models.Index(fields=["call"], name="msg_call", condition=models.Q(call__isnull=False)),
             models.Index(
                 fields=["permanence", "-created_at"],
                 name="msg_remarks",

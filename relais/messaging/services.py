@@ -29,6 +29,7 @@ from relais.core.bulk import insert_together
 from relais.core.errors import NotFound, PermissionDenied, ValidationFailed
 from relais.core.queries import Prepared, first_or_none, from_row, loaded
 from relais.core.validation import Errors, clean_text
+from relais.events import publish as events_publish
 from relais.messaging.models import (
     HistoryEvent,
     Message,
@@ -98,6 +99,7 @@ class SendInput:
     copy_sms: bool = False
     copy_fax: bool = False
     attach: dict[str, Any] | None = None
+    call: Any = None  # the calls.Call it is written during, fetched by the caller
 
 
 def parse_due_date(value: Any) -> dt.date | None:
@@ -432,6 +434,7 @@ def message_send(
         attach=attach,
         last_activity_at=now,
         idempotency_key=key,
+        call=data.call,
     )
     from relais.delivery.services import deliveries_build, deliveries_enqueue_on_commit
 
@@ -487,6 +490,7 @@ def message_send(
             )
             if not freed:
                 raise
+    events_publish.message_event("message.created", message, actor=author)
     written = {
         "replies": [],
         "history": events,
@@ -531,6 +535,7 @@ def reply_post(*, author: User, message: Message, body: str, make_task: bool = F
         ReadState.objects.filter(message=message).exclude(user=author).delete()
         ReadState.objects.update_or_create(message=message, user=author, defaults={"read_at": now})
         HistoryEvent.objects.bulk_create(events)
+        events_publish.message_event("message.replied", message, actor=author)
     message.refresh_from_db()
     return reply
 
@@ -544,6 +549,7 @@ def message_mark_read(*, user: User, message: Message) -> bool:
     )
     if created:
         HistoryEvent.objects.create(message=message, actor=user, kind=HistoryEvent.READ, at=now)
+        events_publish.message_read_event(message, user=user, read=True)
     return created
 
 
@@ -559,6 +565,7 @@ def message_mark_unread(*, user: User, message: Message) -> bool:
             )
             # Unread again: the user's « Urgent » count must see it (messaging.urgent).
             urgent.note_unread(user, message)
+            events_publish.message_read_event(message, user=user, read=False)
     return bool(deleted)
 
 
@@ -613,5 +620,6 @@ def task_set(*, user: User, message: Message, action: str, due_date: Any = None)
                 from relais.messaging import urgent
 
                 urgent.note_reopened(message)
+            events_publish.message_event("message.task", message, actor=user, action=action)
     message.refresh_from_db()
     return message
