@@ -150,15 +150,23 @@ def call_out(call: Call) -> dict[str, Any]:
     }
 
 
+CLIENT = Query(None, description="A client's calls only (client id).")
+DATE = Query(None, description="Calls started that day (Europe/Paris).")
+MISSED = Query(None, description="true: missed calls only; false: the others.")
+OPERATOR = Query(None, description="Calls answered by that staff user (id).")
+LIMIT = Query(None, ge=1, description="At most 200.")
+CURSOR = Query(None, max_length=200, description="The `next` of the previous page.")
+
+
 @router.get("/calls", response={200: CallPage, **ERROR_RESPONSES})
 def calls_list(
     request: HttpRequest,
-    client: Text | None = Query(None, description="A client's calls only (client id)."),
-    date: dt.date | None = Query(None, description="Calls started that day (Europe/Paris)."),
-    missed: bool | None = Query(None, description="true: missed calls only; false: the others."),
-    operator: Text | None = Query(None, description="Calls answered by that staff user (id)."),
-    limit: int | None = Query(None, ge=1, description="At most 200."),
-    cursor: Text | None = Query(None, max_length=200),
+    client: Text | None = CLIENT,
+    date: dt.date | None = DATE,
+    missed: bool | None = MISSED,
+    operator: Text | None = OPERATOR,
+    limit: int | None = LIMIT,
+    cursor: Text | None = CURSOR,
 ) -> Any:
     """The call journal (« Journal des appels »), newest first. The whole permanence's needs
     the right « APPELS / Journal »; one client's, the right to read its messages."""

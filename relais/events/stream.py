@@ -26,6 +26,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 from relais.events.audience import EventRow, Reader, client_visible, first_pass, shape
@@ -169,7 +170,7 @@ def _session_user(request: HttpRequest) -> User | None:
     return user if user.is_authenticated and user.is_active else None  # type: ignore[return-value]
 
 
-async def page_events(request: HttpRequest) -> HttpResponse:
+async def page_events(request: HttpRequest) -> HttpResponseBase:
     """GET /events: the pages' stream, for the session's user."""
     if request.method != "GET":
         return _refuse(405, "Méthode non autorisée.")
@@ -188,7 +189,7 @@ def _bearer_user(header: str) -> User | None:
     return BearerAuth().authenticate(HttpRequest(), token)
 
 
-async def api_events(request: HttpRequest) -> HttpResponse:
+async def api_events(request: HttpRequest) -> HttpResponseBase:
     """GET /api/v1/events: the same stream for API clients (Authorization: Bearer)."""
     if request.method != "GET":
         return _refuse(405, "Méthode non autorisée.")
