@@ -43,6 +43,7 @@ COUNTING = {
     "message.read",
     "call.ended",
 }
+COUNTS_DEBOUNCE = 0.15
 
 
 async def db(fn: Callable[..., T], *args: Any) -> T:
@@ -137,7 +138,11 @@ class Stream:
                         if row.kind in COUNTING and self.reader.sees_counts:
                             last_counted_id = row.id
                             if counts_due is None:
-                                counts_due = max(time.monotonic(), counts_last + self.counts_every)
+                                # A burst of events costs one count.
+                                counts_due = max(
+                                    time.monotonic() + COUNTS_DEBOUNCE,
+                                    counts_last + self.counts_every,
+                                )
                 if counts_due is not None and time.monotonic() >= counts_due:
                     counts = await db(_counts, self.user)
                     counts_last, counts_due = time.monotonic(), None
