@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.test import AsyncClient
 
 
@@ -90,7 +89,24 @@ async def logged_in(user: Any) -> AsyncClient:
 
 
 def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+    """Runs a scenario; then closes what Django's async client opened in its sync thread."""
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    async def scenario() -> Any:
+        try:
+            return await coro
+        finally:
+            await sync_to_async(connections.close_all)()
+
+    return asyncio.run(scenario())
 
 
-db = sync_to_async
+def db(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """fn in a worker thread whose connection is closed after (none is left open)."""
+    from relais.events.stream import db as run_db
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        return await run_db(lambda: fn(*args, **kwargs))
+
+    return call

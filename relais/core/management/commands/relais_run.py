@@ -1,4 +1,11 @@
-"""Runs Relais for a newcomer: the web server and the delivery worker together."""
+"""Runs Relais for a newcomer: the web server (uvicorn: the pages and the live event streams,
+in one process) and the delivery worker together.
+
+One ASGI process is what the demo needs: on SQLite the live events go from a write to the open
+streams inside that process (relais.events), and on PostgreSQL its connections come from a
+bounded pool (RELAIS_DB_POOL, 4), so idle or departed clients never pile up connections (the
+threaded development server kept one per connection thread).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from relais.core.processes import delivery_commands, manage, supervise
+from relais.core.processes import asgi_command, asgi_env, delivery_commands, supervise
+
+
+def demo_web(
+    host: str, port: int, base: dict[str, str] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The demo's web server: its command line and environment (from `base`, by default
+    this process's)."""
+    return asgi_command(host, port, access_log=True), asgi_env(base)
 
 
 class Command(BaseCommand):
@@ -23,9 +38,8 @@ class Command(BaseCommand):
 
         address = f"{options['host']}:{options['port']}"
         processes = [("worker d'envoi", subprocess.Popen(cmd)) for cmd in delivery_commands(1)]
-        processes.append(
-            ("serveur web", subprocess.Popen(manage("runserver", "--noreload", address)))
-        )
+        web, env = demo_web(options["host"], options["port"])
+        processes.append(("serveur web", subprocess.Popen(web, env=env)))
         url = f"http://{address}/"
         lines = [
             "",
@@ -33,6 +47,9 @@ class Command(BaseCommand):
             f"  Comptes de démonstration (mot de passe « {PASSWORD} ») :",
             *(f"    {email:<28} {label}" for email, label in LOGINS),
             "  Copies e-mail/SMS/fax : boîte d'envoi locale (menu « Boîte d'envoi »).",
+            "  Un appel simulé (levée de fiche) :",
+            "    .venv/bin/python manage.py relais_call --to '04 91 00 00 01' "
+            "--from '06 71 23 45 89' --answer operateur@azur.example",
             "  Ctrl+C pour arrêter.",
             "",
         ]
