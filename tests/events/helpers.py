@@ -51,7 +51,7 @@ class Reader:
         self.status = response.status_code
         self.content_type = response.get("Content-Type", "")
         if self.status == 200:
-            self._chunks = aiter(response.streaming_content)  # type: ignore[arg-type]
+            self._chunks = aiter(response.streaming_content)  # type: ignore[attr-defined]
             # The first chunk is sent once the stream is subscribed: live from here on.
             self.buffer += (await anext(self._chunks)).decode()
         return self

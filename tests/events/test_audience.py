@@ -49,8 +49,10 @@ def test_it_decides_like_visibility_filter_for_every_kind_of_reader(
     world: World, messages: list[Message]
 ):
     no_read = f.StaffFactory.create(permanence=world.perm_a, role_kind=perms.OPERATEUR)
-    no_read.role.permissions = []
-    no_read.role.save()
+    role = no_read.role
+    assert role is not None
+    role.permissions = []
+    role.save()
     sharer = f.ClientUserFactory.create(
         client=f.ClientFactory.create(permanence=world.perm_a), email="sharer@a.test"
     )
