@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from relais.ui.views import (
     auth,
+    calls,
     clients,
     composer,
     contacts,
@@ -74,6 +75,12 @@ urlpatterns = [
     ),
     path("bandeau/", aids.banners_view, name="banners"),
     path("bandeau/<str:banner_id>/supprimer/", aids.banner_delete_view, name="banner_delete"),
+    # Calls: the journal, one call, the strip's ringing calls, « Prendre », the PBX settings.
+    path("appels/", calls.journal_view, name="calls"),
+    path("appels/en-cours/", calls.ringing_view, name="calls_ringing"),
+    path("appels/<str:call_id>/", calls.call_view, name="call"),
+    path("appels/<str:call_id>/prendre/", calls.take_view, name="call_take"),
+    path("standard/", calls.telephony_view, name="telephony"),
     # Planning, journal of movements, activity and the « Joindre » PDFs (ui:planning:…).
     path("", include("relais.planning.urls")),
 ]

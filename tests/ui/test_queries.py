@@ -165,8 +165,8 @@ def test_it_opens_a_thread_in_the_same_queries(
         response = http.get(url)
     assert response.content.decode().count('class="text"') == 21
     # session, user (with role and permanence), message, 5 for its parts, version, menu
-    # counts, the date bar's day-task count.
-    assert few == 11
+    # counts, the date bar's day-task count, the day's missed calls (« Journal des appels »).
+    assert few == 12
 
 
 def test_it_opens_the_composer_in_fixed_queries(
