@@ -35,10 +35,12 @@ def web_process(tmp_path: Path, **extra: str) -> Iterator[int]:
     }
     cmd, env = demo_web("127.0.0.1", port, inherited)
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=database_url(),
-        RELAIS_DATA_DIR=str(tmp_path),
-        **extra,
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": database_url(),
+            "RELAIS_DATA_DIR": str(tmp_path),
+            **extra,
+        }
     )
     log = (tmp_path / f"web-{port}.log").open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
