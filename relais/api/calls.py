@@ -9,13 +9,14 @@ import json
 from typing import Any, Literal
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES, ErrorOut
 from relais.api.pagination import clamp_limit, offset_cursor, read_offset_cursor
-from relais.api.schemas import ClientDetailOut, Ref, Text, client_detail_out, local
+from relais.api.schemas import Ref, Text, client_detail_out, local
 from relais.calls.models import Call
 from relais.calls.selectors import access_call_by_id, call_list
 from relais.calls.services import (
@@ -158,7 +159,7 @@ LIMIT = Query(None, ge=1, description="At most 200.")
 CURSOR = Query(None, max_length=200, description="The `next` of the previous page.")
 
 
-@router.get("/calls", response={200: CallPage, **ERROR_RESPONSES})
+@router.get("/calls", response={200: CallPage, **ERROR_RESPONSES}, by_alias=True)
 def calls_list(
     request: HttpRequest,
     client: Text | None = CLIENT,
@@ -187,7 +188,7 @@ def calls_list(
     }
 
 
-@router.get("/calls/{call_id}", response={200: CallOut, **ERROR_RESPONSES})
+@router.get("/calls/{call_id}", response={200: CallOut, **ERROR_RESPONSES}, by_alias=True)
 def call_detail(request: HttpRequest, call_id: str) -> Any:
     """One call of the journal."""
     return call_out(access_call_by_id(current_user(request), call_id))
@@ -203,20 +204,17 @@ class ClientPatchIn(Schema):
     screen_pop: Literal["messages", "planning", "contacts", "instructions"] | None = None
 
 
-@router.patch(
-    "/clients/{client_id}",
-    response={200: ClientDetailOut, **ERROR_RESPONSES},
-    tags=["Clients"],
-)
 def client_patch(request: HttpRequest, client_id: str, payload: ClientPatchIn) -> Any:
     """Changes the client's dedicated numbers (right « COMPTES / Clients / Modification ») or
-    its « levée de fiche par défaut » (right « COMPTES / Clients / Paramètres »)."""
+    its « levée de fiche par défaut » (right « COMPTES / Clients / Paramètres »). Mounted on
+    the clients router (relais.api.clients), beside GET on the same path."""
     user = current_user(request)
     client = access_client_by_id(user, client_id)
-    if payload.numbers is not None:
-        client_numbers_set(user=user, client=client, numbers=payload.numbers)
-    if payload.screen_pop is not None:
-        client_screen_pop_set(user=user, client=client, page=payload.screen_pop)
+    with transaction.atomic():
+        if payload.numbers is not None:
+            client_numbers_set(user=user, client=client, numbers=payload.numbers)
+        if payload.screen_pop is not None:
+            client_screen_pop_set(user=user, client=client, page=payload.screen_pop)
     return client_detail_out(client)
 
 
