@@ -90,6 +90,32 @@ def _counts(user: User) -> dict[str, int]:
     return counts
 
 
+# The last counts computed in this process, per user: the streams of one user (several tabs)
+# share them for a little while, so a burst costs one count per user, not one per stream.
+_recent_counts: dict[uuid.UUID, tuple[float, int, dict[str, int]]] = {}
+
+
+async def counts_for(user: User, after_id: int, fresh_for: float) -> dict[str, int]:
+    """The user's counts, computed after event `after_id` (reused if another stream of the
+    same user computed them after that event, less than `fresh_for` seconds ago)."""
+    found = _recent_counts.get(user.id)
+    now = time.monotonic()
+    if found is not None and found[1] >= after_id and now - found[0] < fresh_for:
+        return found[2]
+    counts = await db(_counts, user)
+    if len(_recent_counts) > 10_000:
+        _recent_counts.clear()
+    _recent_counts[user.id] = (now, after_id, counts)
+    return counts
+
+
+def _counting(row: EventRow) -> bool:
+    """Events that change the reader's left-menu counts (a call only when it was missed)."""
+    if row.kind == "call.ended":
+        return row.data.get("state") == "missed"
+    return row.kind in COUNTING
+
+
 class Stream:
     def __init__(self, user: User, last_id: int | None) -> None:
         self.user = user
@@ -135,7 +161,7 @@ class Stream:
                     for row in await self.visible(batch):
                         yield sse(row.id, row.kind, shape(self.reader, row))
                         self.sent_id = row.id
-                        if row.kind in COUNTING and self.reader.sees_counts:
+                        if _counting(row) and self.reader.sees_counts:
                             last_counted_id = row.id
                             if counts_due is None:
                                 # A burst of events costs one count.
@@ -144,7 +170,7 @@ class Stream:
                                     counts_last + self.counts_every,
                                 )
                 if counts_due is not None and time.monotonic() >= counts_due:
-                    counts = await db(_counts, self.user)
+                    counts = await counts_for(self.user, last_counted_id, self.counts_every)
                     counts_last, counts_due = time.monotonic(), None
                     yield sse(last_counted_id, "counts", {"client": None, "counts": counts})
         finally:
