@@ -96,6 +96,8 @@ class Server:
                 time.sleep(0.1)
 
     def stop(self) -> None:
+        if self.proc.poll() is not None:
+            return
         self.proc.terminate()
         try:
             self.proc.wait(10)
@@ -137,8 +139,8 @@ class Stream:
                         with self.lock:
                             self.events.append((now, fields["event"], json.loads(fields["data"])))
                             self.lock.notify_all()
-        except (OSError, ValueError):
-            return
+        except (OSError, ValueError, AttributeError):
+            return  # closed by close()
 
     def wait_for(self, kind: str, call: str, timeout: float = 5.0) -> float | None:
         deadline = time.perf_counter() + timeout
@@ -196,6 +198,69 @@ def _wait_any(stream: Stream, pbx_id: str) -> float | None:
     return stream.wait_for("call.answered", str(call))
 
 
+def get_timed(port: int, path: str, token: str, n: int) -> list[float]:
+    """n sequential GETs on one keep-alive connection: ms each."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}", **PROXY}
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200, response.status
+        times.append((time.perf_counter() - started) * 1000)
+    conn.close()
+    return times
+
+
+def compare_servers(url: str, log_dir: Path, path: str, token: str, n: int) -> list[str]:
+    """The same API list through one gunicorn sync worker and one uvicorn process: latency
+    and server CPU per request (why the pages stay on gunicorn in production)."""
+    lines = []
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "RELAIS_DB_POOL"}
+    env.update(bench_environment(url), WEB_CONCURRENCY="1", RELAIS_BIND=f"127.0.0.1:{port}")
+    env["ALLOWED_HOSTS"] = "127.0.0.1"
+    gunicorn = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    uvicorn = Server(url, log_dir)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), 1):
+                    break
+            except OSError:
+                if time.time() > deadline:
+                    raise SystemExit("gunicorn did not start") from None
+                time.sleep(0.2)
+        from bench.common import children
+
+        for name, srv_port, pids in [
+            ("gunicorn (1 sync worker)", port, lambda: children(gunicorn.pid)),
+            ("uvicorn (1 process, ASGI)", uvicorn.port, lambda: [uvicorn.proc.pid]),
+        ]:
+            get_timed(srv_port, path, token, 30)  # warm-up
+            cpu0 = sum(cpu_of(p) for p in pids())
+            times = get_timed(srv_port, path, token, n)
+            cpu1 = sum(cpu_of(p) for p in pids())
+            lines.append(
+                f"   {name}: p50 {pct(times, 50):.1f} ms, p99 {pct(times, 99):.1f} ms, "
+                f"server CPU {1000 * (cpu1 - cpu0) / n:.1f} ms/request"
+            )
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(15)
+        uvicorn.stop()
+    return lines
+
+
 def summary(name: str, values: list[float]) -> str:
     if not values:
         return f"{name}: no event received"
@@ -214,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-seconds", type=float, default=20, help="idle measure (20)")
     parser.add_argument("--sends", type=int, default=1000, help="send_bench.py --sends (1000)")
     parser.add_argument("--skip-send", action="store_true", help="no send benchmark")
+    parser.add_argument(
+        "--compare", type=int, default=300, help="GETs per server in phase 5 (0: skip)"
+    )
     args = parser.parse_args(argv)
 
     url = check_bench_name(os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL)
@@ -221,6 +289,13 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(
             f"{database_name(url)} is shared: copy it first (createdb -T {database_name(url)} "
             "relais_bench_calls) and point BENCH_DATABASE_URL at the copy."
+        )
+    from bench.common import database_exists
+
+    if not database_exists(url):
+        raise SystemExit(
+            f"No database {database_name(url)}: copy the 100k base first, e.g.\n"
+            f"  createdb -h 127.0.0.1 -U postgres -T relais_bench {database_name(url)}"
         )
     for key, value in bench_environment(url).items():
         os.environ[key] = value
@@ -240,9 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     client = Client.objects.filter(permanence=perm).order_by("name").first()
     assert client is not None
     number = "+33491999001"
-    ClientNumber.objects.get_or_create(
-        permanence=perm, number=number, defaults={"client": client}
-    )
+    ClientNumber.objects.get_or_create(permanence=perm, number=number, defaults={"client": client})
     cti = secrets_for(perm.id).cti_token
     operator = User.objects.get(email=OPERATOR_EMAIL)
     staff = list(User.objects.filter(permanence=perm, kind=User.STAFF, is_active=True)[:50])
@@ -300,9 +373,7 @@ def main(argv: list[str] | None = None) -> int:
                 timeout=900,
             )
             cpu1, t1 = cpu_of(b.proc.pid), time.perf_counter()
-            received = sum(
-                1 for s in idle for _, kind, _ in s.events if kind == "message.created"
-            )
+            received = sum(1 for s in idle for _, kind, _ in s.events if kind == "message.created")
             lines.append(
                 f"4. send_bench.py with {len(idle)} streams open (exit {result.returncode}); "
                 f"the streams' process used {cpu1 - cpu0:.1f} CPU s over {t1 - t0:.0f} s and "
@@ -311,6 +382,12 @@ def main(argv: list[str] | None = None) -> int:
             lines += ["   " + line for line in result.stdout.strip().splitlines()[-20:]]
             if result.returncode:
                 lines += ["   " + line for line in result.stderr.strip().splitlines()[-10:]]
+        if args.compare:
+            a.stop()
+            b.stop()
+            path = f"/api/v1/clients/{client.id}/messages?limit=50"
+            lines.append(f"5. GET {path.split('?')[0].replace(str(client.id), '<id>')}?limit=50:")
+            lines += compare_servers(url, log_dir, path, operator_token, args.compare)
     finally:
         for s in idle:
             s.close()

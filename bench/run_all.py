@@ -44,6 +44,12 @@ PER_SCALE: dict[str, Step] = {
 ONCE: dict[str, Step] = {
     "delivery": ("delivery_bench.py", [], ["--copies", "500", "--latency-sends", "50"]),
     "pdf": ("pdf_bench.py", [], ["--runs", "1"]),
+    # A copy of the 100k base of its own (relais_bench_calls, migrated by the script).
+    "events": (
+        "events_bench.py",
+        [],
+        ["--calls", "50", "--streams", "50", "--idle-seconds", "5", "--sends", "200"],
+    ),
 }
 # Scripts that take --scale / --database-url (those of other issues read BENCH_DATABASE_URL).
 SCALED = {"generate", "tasks", "pages", "memory"}
