@@ -31,6 +31,7 @@ from relais.events.audience import EventRow
 
 log = logging.getLogger(__name__)
 
+PRUNE_EVERY = 300.0
 _COLUMNS = "id, permanence_id, kind, client_id, message_id, user_id, staff_only, remark, data"
 
 
@@ -141,6 +142,7 @@ class Hub:
             lambda: defaultdict(set)
         )
         self._listeners: dict[asyncio.AbstractEventLoop, _Listener] = {}
+        self._pruners: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
     async def subscribe(self, permanence_id: uuid.UUID) -> Subscriber:
         """A queue of this permanence's events; live from the moment this returns."""
@@ -150,12 +152,28 @@ class Hub:
         sub = Subscriber(permanence_id=permanence_id, loop=loop)
         with self._lock:
             self._subs[loop][str(permanence_id)].add(sub)
+        pruner = self._pruners.get(loop)
+        if pruner is None or pruner.done():
+            self._pruners[loop] = loop.create_task(self._prune())
         if backend() == "postgres":
             listener = self._listeners.get(loop)
             if listener is None or listener.task.done():
                 listener = self._listeners[loop] = _Listener(self, loop)
             await listener.ready.wait()
         return sub
+
+    async def _prune(self) -> None:
+        """Every few minutes, a process with open streams deletes the events past the replay
+        window (several processes doing it at once only delete nothing twice)."""
+        from relais.events.publish import events_prune
+        from relais.events.stream import db
+
+        while True:
+            await asyncio.sleep(PRUNE_EVERY)
+            try:
+                await db(events_prune)
+            except Exception:
+                log.warning("relais events: pruning old events failed", exc_info=True)
 
     def unsubscribe(self, sub: Subscriber) -> None:
         with self._lock:
