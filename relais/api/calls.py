@@ -11,6 +11,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from ninja import Field, Query, Router, Schema
 
 from relais.api.auth import current_user
@@ -65,7 +66,10 @@ def _cti_fields(request: HttpRequest) -> dict[str, list[Any]]:
             fields["user[]"] = fields.pop("user")
         return fields
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return {key: request.POST.getlist(key) for key in request.POST}
+        try:
+            return {key: request.POST.getlist(key) for key in request.POST}
+        except MultiPartParserError:
+            raise ValidationFailed("Le corps de la requête est mal formé.") from None
     raise ValidationFailed(
         "Type de contenu non pris en charge : JSON ou application/x-www-form-urlencoded."
     )

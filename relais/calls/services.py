@@ -152,6 +152,8 @@ def cti_parse(fields: Mapping[str, Sequence[Any]]) -> CtiInput:
         errors.add("user[]", f"« user[] » : {USERS_MAX} utilisateurs au maximum.")
     else:
         for value in raw_users:
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)  # an extension sent as a JSON number
             if not isinstance(value, str) or len(value) > 120 or "\x00" in value:
                 errors.add("user[]", "« user[] » : nom, e-mail ou poste invalide.")
                 break
