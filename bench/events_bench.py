@@ -23,6 +23,7 @@ of 4 connections, DEBUG off), started and stopped here. Phases:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -139,7 +140,7 @@ class Stream:
                         with self.lock:
                             self.events.append((now, fields["event"], json.loads(fields["data"])))
                             self.lock.notify_all()
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, http.client.HTTPException):
             return  # closed by close()
 
     def wait_for(self, kind: str, call: str, timeout: float = 5.0) -> float | None:
@@ -155,6 +156,13 @@ class Stream:
                 self.lock.wait(left)
 
     def close(self) -> None:
+        # Shut the socket first: closing the response while the reading thread is blocked in it
+        # would wait on the reader's buffer lock forever.
+        sock = self.conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.thread.join(5)
         self.conn.close()
 
 
@@ -327,6 +335,13 @@ def main(argv: list[str] | None = None) -> int:
     a = Server(url, log_dir)
     b = Server(url, log_dir)
     lines = [f"Live events on {database_name(url)} ({os.cpu_count()} cores)"]
+
+    class Lines(list[str]):
+        def append(self, line: str) -> None:
+            super().append(line)
+            print(line, file=sys.stderr, flush=True)
+
+    lines = Lines(lines)
     idle: list[Stream] = []
     try:
         # 1. Same process.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from relais.tenancy import permissions as perms
@@ -53,6 +53,8 @@ class EventRow:
     staff_only: bool
     remark: bool
     data: dict[str, Any]
+    # The frame most readers receive, serialized once for every stream of the process.
+    shared: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, event: Any) -> EventRow:
@@ -103,12 +105,19 @@ def client_visible(user: User, message_ids: Sequence[uuid.UUID]) -> set[uuid.UUI
     return set(visible_messages(user).filter(id__in=list(message_ids)).values_list("id", flat=True))
 
 
+def personal(reader: Reader, event: EventRow) -> bool:
+    """Whether this reader's `data` differs from everyone's: the answering operator's screen
+    pop."""
+    if "screen_pop" not in event.data:
+        return False
+    answered_by = event.data.get("answered_by") or {}
+    return str(answered_by.get("id")) == str(reader.id)
+
+
 def shape(reader: Reader, event: EventRow) -> dict[str, Any]:
     """The `data` this reader receives: the answering operator alone gets the screen pop."""
     data = dict(event.data)
-    if "screen_pop" in data:
-        answered_by = data.get("answered_by") or {}
-        if str(answered_by.get("id")) != str(reader.id):
-            data.pop("screen_pop")
+    if "screen_pop" in data and not personal(reader, event):
+        data.pop("screen_pop")
     data.setdefault("client", str(event.client_id) if event.client_id else None)
     return data

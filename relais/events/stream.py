@@ -29,7 +29,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 
-from relais.events.audience import EventRow, Reader, client_visible, first_pass, shape
+from relais.events.audience import (
+    EventRow,
+    Reader,
+    client_visible,
+    first_pass,
+    personal,
+    shape,
+)
 from relais.events.hub import hub
 from relais.tenancy.models import User
 
@@ -63,6 +70,17 @@ async def db(fn: Callable[..., T], *args: Any) -> T:
 def sse(event_id: int | str, kind: str, data: dict[str, Any]) -> str:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
     return f"id: {event_id}\nevent: {kind}\ndata: {body}\n\n"
+
+
+def frame(reader: Reader, row: EventRow) -> str:
+    """The SSE frame of row for reader: serialized once per process for all the readers who
+    get the same data (everyone but the answering operator of a call)."""
+    if personal(reader, row):
+        return sse(row.id, row.kind, shape(reader, row))
+    shared = row.shared.get("frame")
+    if shared is None:
+        shared = row.shared["frame"] = sse(row.id, row.kind, shape(reader, row))
+    return shared
 
 
 def parse_last_id(raw: str | None) -> int | None:
@@ -143,7 +161,7 @@ class Stream:
             if self.last_id is not None:
                 replayed = await db(_replay, self.reader.permanence_id, self.last_id)
                 for row in await self.visible(replayed):
-                    yield sse(row.id, row.kind, shape(self.reader, row))
+                    yield frame(self.reader, row)
                     self.sent_id = row.id
             while True:
                 now = time.monotonic()
@@ -159,7 +177,7 @@ class Stream:
                     continue
                 if batch:
                     for row in await self.visible(batch):
-                        yield sse(row.id, row.kind, shape(self.reader, row))
+                        yield frame(self.reader, row)
                         self.sent_id = row.id
                         if _counting(row) and self.reader.sees_counts:
                             last_counted_id = row.id
