@@ -288,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sends", type=int, default=1000, help="send_bench.py --sends (1000)")
     parser.add_argument("--skip-send", action="store_true", help="no send benchmark")
     parser.add_argument(
+        "--send-args", default="", help="more arguments for send_bench.py, e.g. '--concurrency 4'"
+    )
+    parser.add_argument(
         "--compare", type=int, default=300, help="GETs per server in phase 5 (0: skip)"
     )
     args = parser.parse_args(argv)
@@ -381,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
                     str(ROOT / "bench" / "send_bench.py"),
                     "--sends",
                     str(args.sends),
+                    *args.send_args.split(),
                 ],
                 env=env,
                 capture_output=True,

@@ -101,6 +101,10 @@ def message_event(kind: str, message: Any, *, actor: Any = None, **extra: Any) -
         "actor": str(actor.id) if actor is not None else None,
         **extra,
     }
+    if kind == "message.created" and not _counted(message):
+        # Neither « Urgent », « Remarques clients », « Tâche à faire » nor « Suivi des
+        # tâches » can move: the streams need not recount (relais.events.stream).
+        data["counts"] = False
     event_publish(
         permanence_id=message.permanence_id,
         kind=kind,
@@ -111,12 +115,20 @@ def message_event(kind: str, message: Any, *, actor: Any = None, **extra: Any) -
     )
 
 
+def _counted(message: Any) -> bool:
+    """Whether a new message, or a change of its read state, can move a left-menu count."""
+    return bool(message.is_urgent or message.is_client_remark or message.status == "todo")
+
+
 def message_read_event(message: Any, *, user: Any, read: bool) -> None:
     """message.read, for the reader only: its read state of the thread changed."""
+    data = {"client": str(message.client_id), "message": str(message.id), "read": read}
+    if not _counted(message):
+        data["counts"] = False
     event_publish(
         permanence_id=message.permanence_id,
         kind="message.read",
-        data={"client": str(message.client_id), "message": str(message.id), "read": read},
+        data=data,
         client_id=message.client_id,
         message_id=message.id,
         user_id=user.id,

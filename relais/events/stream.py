@@ -131,7 +131,7 @@ def _counting(row: EventRow) -> bool:
     """Events that change the reader's left-menu counts (a call only when it was missed)."""
     if row.kind == "call.ended":
         return row.data.get("state") == "missed"
-    return row.kind in COUNTING
+    return row.kind in COUNTING and row.data.get("counts", True) is not False
 
 
 class Stream:

@@ -22,6 +22,7 @@ from relais.calls.services import (
     require_integrations_right,
     user_extension_set,
 )
+from relais.clients.models import Client
 from relais.clients.selectors import access_client_by_id, instruction_list
 from relais.core.errors import Conflict, NotFound, RelaisError, ValidationFailed
 from relais.tenancy.access import access_user_by_id
@@ -76,6 +77,11 @@ def journal_view(request: HttpRequest) -> HttpResponse:
         "operator": operator,
         "day": day,
         "missed": missed,
+        "clients": list(
+            Client.objects.filter(permanence_id=user.permanence_id)
+            .order_by("name")
+            .values("id", "name")[:500]
+        ),
         "operators": list(
             User.objects.filter(
                 permanence_id=user.permanence_id, kind=User.STAFF, is_active=True
