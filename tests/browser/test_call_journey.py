@@ -142,6 +142,13 @@ def test_it_raises_the_file_of_a_call_answered_by_the_simulator_and_keeps_collea
         )
         other.goto(f"{server.url}/messages/{message.id}/")
         expect(other.locator(".call-line-thread")).to_contain_text("pris par Léa")
+        shot(other, "call-thread")
+        other.locator(".call-line-thread a").click()
+        expect(other.locator(".call-facts")).to_contain_text("Résultats de prise de sang")
+        shot(other, "call-page")
+        other.goto(f"{server.url}/clients/{doctor.id}/coordonnees/")
+        expect(other.get_by_label("Numéros dédiés")).to_have_value("04 91 00 00 01")
+        shot(other, "client-numbers")
         other.goto(f"{server.url}/appels/")
         row = other.locator("table.calls-table tbody tr").first
         expect(row).to_contain_text("Hélène Moreau")
