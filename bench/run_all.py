@@ -58,6 +58,12 @@ ONCE: dict[str, Step] = {
         ["--waiting", "2000", "--due", "50", "--spread", "10", "--scans", "50"],
     ),
     "inbound": ("inbound_bench.py", [], ["--replies", "100"]),
+    # A copy of the 100k base of its own (relais_bench_calls, migrated by the script).
+    "events": (
+        "events_bench.py",
+        [],
+        ["--calls", "50", "--streams", "50", "--idle-seconds", "5", "--sends", "200"],
+    ),
 }
 # Scripts that take --scale / --database-url (those of other issues read BENCH_DATABASE_URL).
 SCALED = {"generate", "tasks", "pages", "memory", "search"}

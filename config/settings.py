@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "relais.exports",
     "relais.escalation",
     "relais.inbound",
+    "relais.calls",
+    "relais.events",
     "relais.ui",
     "anymail",
 ]
@@ -343,3 +345,26 @@ RELAIS_INBOUND_ATTACHMENTS_MAX = int(
 ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "")}
 MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(DATA_DIR / "media"))
 # --- end replies taken in ---
+# --- calls and live events ---
+# Fan-out of live events between web processes (relais.events): "postgres" (LISTEN/NOTIFY;
+# the default on PostgreSQL) or "local" (one process; the default on SQLite).
+RELAIS_EVENTS_BACKEND = os.environ.get("RELAIS_EVENTS_BACKEND", "")
+# A stream reconnecting with Last-Event-ID gets the events of this many seconds back.
+RELAIS_EVENTS_KEEP = int(os.environ.get("RELAIS_EVENTS_KEEP", "3600"))
+# A comment line at least this often keeps proxies from closing an idle stream.
+RELAIS_EVENTS_HEARTBEAT = float(os.environ.get("RELAIS_EVENTS_HEARTBEAT", "15"))
+# A stream sends the reader's left-menu counts at most this often.
+RELAIS_EVENTS_COUNTS_EVERY = float(os.environ.get("RELAIS_EVENTS_COUNTS_EVERY", "1"))
+# The ASGI processes (the demo's server, production's stream server) share a bounded pool of
+# PostgreSQL connections: RELAIS_DB_POOL connections at most per process, whatever the
+# clients do (Django's per-thread connections would otherwise pile up under ASGI).
+RELAIS_DB_POOL = int(os.environ.get("RELAIS_DB_POOL", "0"))
+if RELAIS_DB_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": RELAIS_DB_POOL,
+        "timeout": float(os.environ.get("RELAIS_DB_POOL_TIMEOUT", "20")),
+        "max_idle": 60,
+    }
+# --- end calls and live events ---

@@ -7,7 +7,7 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from relais.clients.models import Client, ClientShare, Company, Contact
+from relais.clients.models import Client, ClientNumber, ClientShare, Company, Contact
 from relais.messaging.models import Message, MessageTemplate
 from relais.planning.models import Appointment
 from relais.tenancy import permissions as perms
@@ -143,3 +143,14 @@ class AppointmentFactory(factory.django.DjangoModelFactory[Appointment]):
     duration = 15
     created_by = factory.SubFactory(StaffFactory, permanence=factory.SelfAttribute("..permanence"))
     updated_at = factory.LazyFunction(timezone.now)
+
+
+class ClientNumberFactory(factory.django.DjangoModelFactory[ClientNumber]):
+    """A numéro dédié of a client."""
+
+    class Meta:
+        model = ClientNumber
+
+    client = factory.SubFactory(ClientFactory)
+    permanence = factory.LazyAttribute(lambda o: o.client.permanence)
+    number = factory.Sequence(lambda n: f"+3349100{n:04d}")

@@ -10,6 +10,7 @@ from relais.api import (
     aids,
     audit,
     auth,
+    calls,
     clients,
     docs,
     errors,
@@ -45,6 +46,14 @@ recipients by name. Boolean parameters take `true` / `false`.
 and answers 200 with the first message (and `Idempotent-Replayed: true`) instead of 201.
 
 Ids are UUID strings, dates `YYYY-MM-DD`, instants ISO 8601 with offset (Europe/Paris).
+
+**Live events.** `GET /api/v1/events` (Bearer; not listed below: it is a `text/event-stream`,
+not JSON) streams server-sent events: `id:` (increasing), `event:` (`call.ringing`,
+`call.answered`, `call.ended`, `message.created`, `message.replied`, `message.task`,
+`message.read`, `counts`) and `data:` (one line of JSON, always with `client`; with `message` for
+messages; `call.answered` carries `screen_pop` for the answering operator). Only what the
+caller may see. Reconnect with `Last-Event-ID` to get what was missed (the last hour); a comment
+line comes at least every 25 s.
 """
 
 api = NinjaAPI(
@@ -69,5 +78,6 @@ api.add_router("", notices.router)
 api.add_router("", escalation.router)
 api.add_router("", audit.router)
 api.add_router("", inbound.router)
+api.add_router("", calls.router)
 api.add_router("", docs.router)
 api.add_router("", docs.fallback)

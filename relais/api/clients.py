@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from relais.api import calls as calls_api
 from relais.api.auth import current_user
 from relais.api.errors import ERROR_RESPONSES
 from relais.api.pagination import (
@@ -81,6 +82,12 @@ def clients_list(
 def client_detail(request: HttpRequest, client_id: str) -> Any:
     """One client, with its message settings (Paramètres du compte / Message)."""
     return client_detail_out(access_client_by_id(current_user(request), client_id))
+
+
+# PATCH /clients/{id}: the dedicated numbers and « levée de fiche » (relais.api.calls).
+router.patch(
+    "/clients/{client_id}", response={200: ClientDetailOut, **ERROR_RESPONSES}, tags=["Clients"]
+)(calls_api.client_patch)
 
 
 @router.get(

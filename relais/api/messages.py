@@ -38,6 +38,7 @@ from relais.api.schemas import (
 )
 from relais.audit.models import MessageRead
 from relais.audit.services import message_read_record
+from relais.calls.selectors import call_for_send
 from relais.clients.models import Client
 from relais.clients.selectors import access_client_by_id
 from relais.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -199,9 +200,12 @@ def client_messages_send(
     fields = payload.dict(exclude={"attach"})
     attach = payload.attach.dict(by_alias=True) if payload.attach is not None else None
     data = SendInput(**fields, attach=attach)
+    target = client_for_send(user, client_id, data)
+    if data.call:
+        data.call = call_for_send(user, data.call, target.client)
     sent = message_send(
         author=user,
-        client=client_for_send(user, client_id, data),
+        client=target,
         data=data,
         idempotency_key=idempotency_key or "",
     )

@@ -165,10 +165,14 @@ class ClientSettingsOut(Schema):
     default_copy_fax: bool
     message_info: str
     default_template: str | None = Field(description="Template id, or null.")
+    screen_pop: Literal["messages", "planning", "contacts", "instructions"] = Field(
+        description="« Levée de fiche par défaut »: the page an answered call opens."
+    )
 
 
 class ClientDetailOut(ClientOut):
     address: str
+    numbers: list[str] = Field(description="The client's dedicated numbers (E.164).")
     settings: ClientSettingsOut
 
 
@@ -194,6 +198,7 @@ def client_detail_out(client: Client) -> dict[str, Any]:
     return {
         **client_out(client),
         "address": client.address,
+        "numbers": [n.number for n in client.numbers.all()],
         "settings": {
             "default_copy_email": client.default_copy_email,
             "default_copy_sms": client.default_copy_sms,
@@ -202,6 +207,7 @@ def client_detail_out(client: Client) -> dict[str, Any]:
             "default_template": (
                 str(client.default_template_id) if client.default_template_id else None
             ),
+            "screen_pop": client.screen_pop,
         },
     }
 
@@ -290,6 +296,7 @@ class SendIn(Schema):
     copy_sms: Flag = False
     copy_fax: Flag = False
     attach: AttachIn | None = None
+    call: Text | None = Field(None, description="The call (id) this message is written during.")
 
 
 class ReplyIn(Schema):
@@ -324,6 +331,7 @@ class MessageOut(Schema):
     attach: dict[str, str] | None
     done_by: Ref | None
     done_at: dt.datetime | None
+    call: str | None = Field(None, description="The call it was written during (id), or null.")
     created_at: dt.datetime
     last_activity_at: dt.datetime
     reply_count: int
@@ -442,6 +450,7 @@ def message_out(message: Message, *, unread: bool | None = None) -> dict[str, An
         "attach": message.attach,
         "done_by": ref(message.done_by) if message.done_by_id else None,
         "done_at": local(message.done_at),
+        "call": str(message.call_id) if message.call_id else None,
         "created_at": local(message.created_at),
         "last_activity_at": local(message.last_activity_at),
         "reply_count": message.reply_count,

@@ -59,6 +59,20 @@ class Client(BaseModel):
     ack_required = models.CharField("prise en compte demandée", max_length=6, default="urgent")
     escalation = models.JSONField("escalade des urgences", default=dict, blank=True)
     on_call = models.JSONField("astreinte", default=dict, blank=True)
+    # Levée de fiche par défaut: the page an answered call opens (relais.calls).
+    SCREEN_POP_MESSAGES = "messages"
+    SCREEN_POPS = [
+        (SCREEN_POP_MESSAGES, "Messages"),
+        ("planning", "Planning"),
+        ("contacts", "Contacts"),
+        ("instructions", "Instructions"),
+    ]
+    screen_pop = models.CharField(
+        "levée de fiche par défaut",
+        max_length=20,
+        choices=SCREEN_POPS,
+        default=SCREEN_POP_MESSAGES,
+    )
     search_text = models.CharField(max_length=400, editable=False, default="")
     shared_with = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -96,6 +110,29 @@ class Client(BaseModel):
     @property
     def fax_display(self) -> str:
         return display_phone(self.fax)
+
+
+class ClientNumber(BaseModel):
+    """A numéro dédié: a line forwarded to the permanence for this client. The called number
+    of a call picks the client, so a number belongs to one client of a permanence."""
+
+    permanence = models.ForeignKey(Permanence, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="numbers")
+    number = models.CharField("numéro", max_length=20)
+
+    class Meta:
+        verbose_name = "numéro dédié"
+        ordering = ["created_at", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["permanence", "number"], name="clientnumber_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def display(self) -> str:
+        return display_phone(self.number)
 
 
 class ClientShare(BaseModel):

@@ -4,6 +4,7 @@ runtime) sees the failure and restarts the whole."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -34,6 +35,42 @@ def delivery_commands(count: int) -> list[list[str]]:
             )
         )
     return commands
+
+
+# Database connections of one ASGI process (a bounded pool on PostgreSQL, config/settings.py).
+ASGI_DB_POOL = "4"
+
+
+def asgi_command(host: str, port: int, *, access_log: bool = False) -> list[str]:
+    """uvicorn serving Relais's ASGI application (the pages and the live event streams)."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "config.asgi:application",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--lifespan",
+        "off",
+        "--timeout-keep-alive",
+        "5",
+        "--timeout-graceful-shutdown",
+        "3",
+    ]
+    if not access_log:
+        cmd.append("--no-access-log")
+    return cmd
+
+
+def asgi_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of an ASGI process: a bounded pool of PostgreSQL connections, whatever
+    its clients do (each request's thread would otherwise keep its own connection)."""
+    env = dict(os.environ if base is None else base)
+    env.setdefault("RELAIS_DB_POOL", ASGI_DB_POOL)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    return env
 
 
 def supervise(processes: Sequence[tuple[str, subprocess.Popen[bytes]]], err: object) -> int:

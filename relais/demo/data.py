@@ -883,3 +883,14 @@ def horizon(today: dt.date) -> PermanenceSpec:
             ),
         ],
     )
+
+
+# Numéros dédiés of the demo clients, in the order of their permanence's list (the first
+# Azur client, Dr Lemoine, is 04 91 00 00 01), and the PBX extensions of the operators.
+DEMO_LINES = {"azur": "+33491000{:03d}", "horizon": "+33494000{:03d}"}
+DEMO_EXTENSIONS = {
+    "operateur@azur.example": "201",
+    "operateur2@azur.example": "202",
+    "operateur3@azur.example": "203",
+    "superviseur@azur.example": "210",
+}

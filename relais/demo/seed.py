@@ -132,6 +132,33 @@ class _Seeder:
                 created_at=moment, next_attempt_at=moment
             )
 
+    # -- the telephone: dedicated numbers and PBX extensions (relais.calls) -----------
+    def telephony(
+        self,
+        perm: Permanence,
+        spec: PermanenceSpec,
+        clients: dict[str, Client],
+        users: dict[str, User],
+    ) -> None:
+        from relais.calls.services import secrets_for
+        from relais.clients.models import ClientNumber
+        from relais.demo.data import DEMO_EXTENSIONS, DEMO_LINES
+
+        pattern = DEMO_LINES.get(spec.slug)
+        if pattern is not None:
+            for index, cs in enumerate(spec.clients, start=1):
+                _, created = ClientNumber.objects.get_or_create(
+                    permanence=perm,
+                    number=pattern.format(index),
+                    defaults={"client": clients[cs.key]},
+                )
+                self.report.add("dedicated numbers", int(created))
+        for user in users.values():
+            extension = DEMO_EXTENSIONS.get(user.email)
+            if extension and not user.extension:
+                User.objects.filter(pk=user.pk).update(extension=extension)
+        secrets_for(perm.id)
+
     # -- one permanence ------------------------------------------------------------------
     def permanence(self, spec: PermanenceSpec) -> None:
         perm, created = Permanence.objects.get_or_create(
@@ -203,6 +230,8 @@ class _Seeder:
                     )
                     self.report.add("client users")
                 users[cu.key] = user
+
+        self.telephony(perm, spec, clients, users)
 
         known_contacts = set(
             Contact.objects.filter(client__permanence=perm).values_list("client_id", "name")

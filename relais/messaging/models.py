@@ -76,6 +76,15 @@ class Message(BaseModel):
     last_activity_at = models.DateTimeField()
     reply_count = models.PositiveIntegerField(default=0)
     idempotency_key = models.CharField(max_length=120, blank=True, default="")
+    # The call it was written during (a screen pop's composer, or the API's "call").
+    call = models.ForeignKey(
+        "calls.Call",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_index=False,
+    )
 
     class Meta:
         verbose_name = "message"
@@ -104,6 +113,7 @@ class Message(BaseModel):
             models.Index(
                 fields=["permanence", "-last_activity_at", "-id"], name="msg_perm_activity"
             ),
+            models.Index(fields=["call"], name="msg_call", condition=models.Q(call__isnull=False)),
             models.Index(
                 fields=["permanence", "-created_at"],
                 name="msg_remarks",

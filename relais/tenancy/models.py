@@ -80,6 +80,9 @@ class User(AbstractBaseUser):
         related_name="users",
     )
     mobile = models.CharField("mobile", max_length=20, blank=True)
+    # How the telephone system names this operator (an extension or a PBX login): the CTI
+    # webhook's `user[]` and `answeringNumber` match it, the e-mail or the e-mail's local part.
+    extension = models.CharField("poste téléphonique", max_length=40, blank=True)
     is_active = models.BooleanField(default=True)  # type: ignore[misc]
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -20,6 +20,7 @@ PLANNING_NOTICE = "PLANNING / Semaine / Possibilité de prévenir d'un retard ou
 AUDIT_READ = "SÉCURITÉ / Traces et consultations"
 DATA_POLICY = "SÉCURITÉ / Conservation, effacement et accès"
 MESSAGES_HELD_REPLIES = "MESSAGES / Réponses à vérifier"
+CALLS_JOURNAL = "APPELS / Journal"
 
 CATALOGUE: dict[str, str] = {
     MESSAGES_READ: "Lire les messages des dossiers clients",
@@ -34,6 +35,7 @@ CATALOGUE: dict[str, str] = {
     PLANNING_ADD: "Prendre, déplacer et annuler des rendez-vous",
     PLANNING_TYPES: "Gérer les motifs de rendez-vous",
     PLANNING_NOTICE: "Prévenir les patients d'un retard ou d'une absence",
+    CALLS_JOURNAL: "Consulter le journal des appels de la permanence",
     CLIENTS_EDIT: "Modifier les coordonnées d'un client",
     CLIENTS_SETTINGS: "Modifier les paramètres du compte d'un client",
     TEMPLATES: "Gérer les modèles de messages",
@@ -70,6 +72,7 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, list[str]] = {
         PLANNING_VIEW,
         PLANNING_ADD,
         PLANNING_NOTICE,
+        CALLS_JOURNAL,
     ],
     GERANT: list(CATALOGUE),
 }

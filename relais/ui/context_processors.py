@@ -44,6 +44,17 @@ class Menu:
         return self.user.has_right(perms.MESSAGES_REMARKS)
 
     @cached_property
+    def calls_journal(self) -> bool:
+        return self.user.is_staff_user and self.user.has_right(perms.CALLS_JOURNAL)
+
+    @cached_property
+    def missed_calls(self) -> int:
+        """Missed calls of the day (only read when the menu shows the journal's entry)."""
+        from relais.calls.selectors import missed_today_count
+
+        return missed_today_count(user=self.user)
+
+    @cached_property
     def can_edit_roles(self) -> bool:
         return self.user.has_right(perms.ROLES_EDIT)
 

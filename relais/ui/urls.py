@@ -3,6 +3,7 @@ from django.urls import include, path
 from relais.ui.views import (
     audit_pages,
     auth,
+    calls,
     clients,
     composer,
     contacts,
@@ -118,6 +119,12 @@ urlpatterns = [
     path("securite/journal/", audit_pages.journal_view, name="journal"),
     path("securite/conservation/", audit_pages.retention_view, name="retention"),
     path("securite/double-authentification/", audit_pages.totp_view, name="totp"),
+    # Calls: the journal, one call, the strip's ringing calls, « Prendre », the PBX settings.
+    path("appels/", calls.journal_view, name="calls"),
+    path("appels/en-cours/", calls.ringing_view, name="calls_ringing"),
+    path("appels/<str:call_id>/", calls.call_view, name="call"),
+    path("appels/<str:call_id>/prendre/", calls.take_view, name="call_take"),
+    path("standard/", calls.telephony_view, name="telephony"),
     # Planning, journal of movements, activity and the « Joindre » PDFs (ui:planning:…).
     path("", include("relais.planning.urls")),
 ]

@@ -67,7 +67,9 @@ def test_it_shows_a_client_with_its_message_settings(world: World) -> None:
         "default_copy_fax": False,
         "message_info": "Dr absent jusqu'au 12/12",
         "default_template": str(template.id),
+        "screen_pop": "messages",
     }
+    assert body["numbers"] == []
 
 
 def test_it_lists_and_searches_contacts_accent_and_case_blind(world: World) -> None:

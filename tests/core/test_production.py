@@ -47,7 +47,7 @@ def body(port: int, path: str, **headers: str) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_it_serves_the_pages_and_static_files_behind_the_tls_proxy(tmp_path: Path) -> None:
-    port = free_port()
+    port, events_port = free_port(), free_port()
     # The browser tests' set-up allows async-unsafe calls in this process; a deployment must
     # not inherit that (check --deploy refuses it).
     inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
@@ -67,6 +67,7 @@ def test_it_serves_the_pages_and_static_files_behind_the_tls_proxy(tmp_path: Pat
         [
             *(sys.executable, "manage.py", "relais_serve", "--bind", f"127.0.0.1:{port}"),
             *("--web-workers", "2", "--delivery-workers", "1"),
+            *("--events-bind", f"127.0.0.1:{events_port}"),
         ],
         cwd=ROOT,
         env=env,
@@ -106,6 +107,17 @@ def test_it_serves_the_pages_and_static_files_behind_the_tls_proxy(tmp_path: Pat
             names.append(Path(f"/proc/{pid}/cmdline").read_bytes())
         assert any(b"gunicorn" in n for n in names)
         assert any(b"relais_worker" in n for n in names)
+        # The live event streams have their own ASGI server (uvicorn).
+        assert any(b"uvicorn" in n for n in names)
+        deadline = time.time() + 30
+        while True:
+            try:
+                stream = get(events_port, "/events", **proxy)
+                break
+            except OSError:
+                assert time.time() < deadline, (tmp_path / "serve.log").read_text()
+                time.sleep(0.3)
+        assert stream.status == 401
     finally:
         serve.send_signal(signal.SIGTERM)
         try:

@@ -65,7 +65,7 @@ class TestMenu:
         f.MessageFactory(client=world.client_a, is_urgent=True)
         html = login(world.operateur_a).get("/menu/compteurs/").content.decode()
         assert html.startswith('<li id="menu-counts"')
-        assert 'hx-trigger="every 5s, relais:sent from:body"' in html
+        assert 'hx-trigger="every 5s, relais:sent from:body, relais:live from:body"' in html
         assert "1 urgent non lu" in html
 
     def test_it_hides_the_menu_from_client_users(self, world: World) -> None:

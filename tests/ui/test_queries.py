@@ -166,9 +166,9 @@ def test_it_opens_a_thread_in_the_same_queries(
         response = http.get(url)
     assert response.content.decode().count('class="text"') == 21
     # session, user (with role and permanence), message, 5 for its parts, its escalation
-    # (« Pris en compte »), version, menu counts, the date bar's day-task count, and the read
-    # trace's INSERT (relais.audit: +1).
-    assert few == 13
+    # (« Pris en compte »), version, menu counts, the date bar's day-task count, the read
+    # trace's INSERT (relais.audit: +1), the day's missed calls (« Journal des appels »).
+    assert few == 14
 
 
 def test_it_opens_the_composer_in_fixed_queries(

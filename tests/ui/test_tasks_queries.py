@@ -131,8 +131,9 @@ def test_it_opens_the_list_pages_in_the_same_queries(
 
     few = same_queries(world, pages, django_assert_num_queries)
     # Each page: session, user (with role and permanence), its rows (+ the summary for the
-    # follow-up, + the alerts on « Urgent » and the follow-up), then the layout's menu counts.
-    assert few == 4 + 5 + 4 + 6
+    # follow-up, + the alerts on « Urgent » and the follow-up), then the layout's menu counts
+    # and the day's missed calls (« Journal des appels », right APPELS / Journal).
+    assert few == 5 + 6 + 5 + 7
 
 
 def test_it_draws_the_date_bar_in_one_query(world: World, django_assert_num_queries: Any) -> None:

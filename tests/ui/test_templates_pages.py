@@ -190,8 +190,9 @@ class TestList:
         with django_assert_num_queries(few):
             response = http.get(reverse("ui:templates"))
         assert response.content.decode().count('href="/modeles/') >= 60
-        # session, user (with role and permanence), templates, their clients, menu counts.
-        assert few == 5
+        # session, user (with role and permanence), templates, their clients, menu counts, the
+        # day's missed calls (the gérant sees « Journal des appels »).
+        assert few == 6
 
 
 class TestMenu:

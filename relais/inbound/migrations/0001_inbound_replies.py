@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('messaging', '0006_inbound_replies'),
-        ('tenancy', '0003_integration_secrets'),
+        ('tenancy', '0003_telephony_extension_and_secrets'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from relais.events import publish as events_publish
 from relais.messaging import urgent
 from relais.messaging.models import HistoryEvent, Message, ReadState
 from relais.tenancy.models import User
@@ -18,6 +19,7 @@ def message_mark_read(*, user: User, message: Message) -> bool:
     )
     if created:
         HistoryEvent.objects.create(message=message, actor=user, kind=HistoryEvent.READ, at=now)
+        events_publish.message_read_event(message, user=user, read=True)
     return created
 
 
@@ -31,4 +33,5 @@ def message_mark_unread(*, user: User, message: Message) -> bool:
             )
             # Unread again: the user's « Urgent » count must see it (messaging.urgent).
             urgent.note_unread(user, message)
+            events_publish.message_read_event(message, user=user, read=False)
     return bool(deleted)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from relais.clients.models import Contact
 from relais.core.errors import PermissionDenied, ValidationFailed
 from relais.core.inputs import is_blank
+from relais.events import publish as events_publish
 from relais.messaging import rules
 from relais.messaging.models import HistoryEvent, Message, ReadState, Reply
 from relais.messaging.services.common import BODY_MAX, history_rows
@@ -80,5 +81,6 @@ def reply_record(
                 message=message, user=author, defaults={"read_at": now}
             )
         HistoryEvent.objects.bulk_create(events)
+        events_publish.message_event("message.replied", message, actor=author)
     message.refresh_from_db()
     return reply

@@ -28,6 +28,7 @@ from relais.core.validation import Errors, clean_text
 from relais.delivery.models import Delivery
 from relais.delivery.services import deliveries_build, deliveries_enqueue_on_commit
 from relais.escalation.services import rows_for_send
+from relais.events import publish as events_publish
 from relais.messaging import rules
 from relais.messaging.attachments import clean_attach
 from relais.messaging.models import HistoryEvent, Message, ReadState, Recipient
@@ -264,6 +265,7 @@ def _message(
         attach=draft.attach,
         last_activity_at=now,
         idempotency_key=key,
+        call=data.call,
     )
 
 
@@ -403,4 +405,5 @@ def message_send(
     )
     if existing := _send_write(rows, author=author, key=key, now=now):
         return SendResult(existing, created=False)
+    events_publish.message_event("message.created", rows.message, actor=author)
     return SendResult(rows.message, created=True, detail=rows.detail())

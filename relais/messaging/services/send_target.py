@@ -43,6 +43,7 @@ class SendInput:
     copy_sms: bool = False
     copy_fax: bool = False
     attach: dict[str, Any] | None = None
+    call: Any = None  # the calls.Call it is written during, fetched by the caller
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from relais.core.errors import PermissionDenied, ValidationFailed
 from relais.escalation.services import escalation_stop
+from relais.events import publish as events_publish
 from relais.messaging import rules, urgent
 from relais.messaging.models import HistoryEvent, Message
 from relais.messaging.services.common import parse_due_date
@@ -56,6 +57,7 @@ def task_mark_todo(*, user: User, message: Message, due_date: Any = None) -> Mes
         if changed:
             # Perhaps a done task open again: the « Urgent » counts must see it.
             urgent.note_reopened(message)
+            events_publish.message_event("message.task", message, actor=user, action="todo")
     message.refresh_from_db()
     return message
 
@@ -74,6 +76,7 @@ def task_mark_done(*, user: User, message: Message) -> Message:
         if changed:
             # Dealt with: no more acknowledgement reminders (relais.escalation).
             escalation_stop(message=message, reason="task_done", actor=user)
+            events_publish.message_event("message.task", message, actor=user, action="done")
     message.refresh_from_db()
     return message
 
@@ -91,6 +94,7 @@ def task_cancel(*, user: User, message: Message) -> Message:
         if changed:
             urgent.note_reopened(message)
             escalation_stop(message=message, reason="task_cancel", actor=user)
+            events_publish.message_event("message.task", message, actor=user, action="cancel")
     message.refresh_from_db()
     return message
 

@@ -238,3 +238,16 @@ def field_errors(errors: dict[str, list[str]] | None, field: str) -> list[str]:
 def initials(name: str) -> str:
     parts = [p for p in (name or "").split() if p[:1].isalpha()]
     return "".join(p[0].upper() for p in parts[:2]) or "?"
+
+
+@register.filter
+def call_duration(seconds: int | None) -> str:
+    """A call's length: « 42 s », « 3 min », « 1 h 05 »."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d}"

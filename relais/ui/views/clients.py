@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from relais.calls.services import client_numbers_set, client_screen_pop_set
 from relais.clients.models import Client
 from relais.clients.selectors import access_client_by_id, client_list, contact_list
 from relais.clients.services import client_update_coordinates, client_update_message_settings
@@ -112,14 +115,23 @@ def client_edit(request: HttpRequest, client_id: str) -> HttpResponse:
         "phone": client.phone_display,
         "fax": client.fax_display,
         "address": client.address,
+        "numbers": ", ".join(n.display for n in client.numbers.all()),
     }
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
         values = {name: request.POST.get(name, "")[:1000] for name in COORDINATE_FIELDS}
+        numbers = request.POST.get("numbers", "")[:1000]
         try:
-            client_update_coordinates(user=user, client=client, **values)
+            with transaction.atomic():
+                client_update_coordinates(user=user, client=client, **values)
+                client_numbers_set(
+                    user=user,
+                    client=client,
+                    numbers=[n for n in re.split(r"[,;\n]+", numbers) if n.strip()],
+                )
         except ValidationFailed as exc:
+            values["numbers"] = numbers
             errors, status = exc.errors, 422
         else:
             messages.success(request, _("Coordonnées enregistrées."))
@@ -141,6 +153,7 @@ def client_settings(request: HttpRequest, client_id: str) -> HttpResponse:
         "default_copy_fax": client.default_copy_fax,
         "message_info": client.message_info,
         "default_template": str(client.default_template_id or ""),
+        "screen_pop": client.screen_pop,
     }
     errors: dict[str, list[str]] = {}
     status = 200
@@ -151,18 +164,23 @@ def client_settings(request: HttpRequest, client_id: str) -> HttpResponse:
             "default_copy_fax": request.POST.get("default_copy_fax") == "on",
             "message_info": request.POST.get("message_info", "")[:1000],
             "default_template": request.POST.get("default_template", "")[:64],
+            "screen_pop": request.POST.get("screen_pop", "")[:20] or client.screen_pop,
         }
         try:
-            client_update_message_settings(user=user, client=client, **values)
+            with transaction.atomic():
+                client_screen_pop_set(user=user, client=client, page=values.pop("screen_pop"))
+                client_update_message_settings(user=user, client=client, **values)
         except ValidationFailed as exc:
             errors, status = exc.errors, 422
         else:
             messages.success(request, _("Paramètres du compte enregistrés."))
             return redirect("ui:client", client.id)
+    values.setdefault("screen_pop", client.screen_pop)
     context = {
         "client": client,
         "values": values,
         "errors": errors,
+        "screen_pops": Client.SCREEN_POPS,
         "templates": template_list_for_client(client=client),
         "tab": "message",
     }

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from relais.calls.selectors import call_for_send
 from relais.clients.models import Client
 from relais.clients.selectors import access_client_by_id, access_contact_by_id, instruction_list
 from relais.core.errors import PermissionDenied, ValidationFailed
@@ -81,6 +82,7 @@ def composer_context(
         "attach_kinds": ATTACH_KINDS,
         "is_client": user.is_client_user,
         "has_company": bool(client.company_id),
+        "new_contact": values.get("new_contact"),
     }
 
 
@@ -111,6 +113,31 @@ def _initial_values(client: Client, templates: list[Any], user: User) -> dict[st
     return values
 
 
+def call_values(user: User, client: Client, call_id: str) -> dict[str, Any]:
+    """The composer of a screen pop: the call it is written during, its caller as contact, or
+    « Nouveau contact » opened with the caller's number when the caller is unknown."""
+    from relais.calls.selectors import access_call_by_id
+    from relais.core.errors import NotFound
+
+    try:
+        call = access_call_by_id(user, call_id)
+    except NotFound:
+        return {}
+    if call.client_id != client.id:
+        return {}
+    at = timezone.localtime(call.started_at)
+    values: dict[str, Any] = {
+        "call": str(call.id),
+        "call_label": _("Appel de %(time)s — %(caller)s")
+        % {"time": at.strftime("%H:%M"), "caller": call.caller_display},
+    }
+    if call.contact is not None:
+        values.update(contact=str(call.contact.id), contact_name=call.contact.name)
+    elif call.from_number:
+        values["new_contact"] = {"phone": call.number_display}
+    return values
+
+
 @page()
 @require_GET
 def composer_open(request: HttpRequest, client_id: str) -> HttpResponse:
@@ -120,6 +147,8 @@ def composer_open(request: HttpRequest, client_id: str) -> HttpResponse:
     _require_can_write(user)
     templates = template_list_for_client(client=client) if rules.sees_staff_aids(user) else []
     values = _initial_values(client, templates, user)
+    if request.GET.get("appel") and user.is_staff_user:
+        values.update(call_values(user, client, request.GET["appel"]))
     context = composer_context(request, client, values, templates=templates)
     if is_htmx(request):
         return render(request, "ui/partials/composer.html", context)
@@ -145,6 +174,8 @@ def _posted_values(request: HttpRequest) -> dict[str, Any]:
             # One over the cap: message_send refuses the list rather than cut it silently.
             "cc": post.getlist("cc")[: CC_MAX + 1],
             "cc_name": [n[:200] for n in post.getlist("cc_name")[: CC_MAX + 1]],
+            "call": post.get("call", "")[:64],
+            "call_label": post.get("call_label", "")[:200],
         }
     )
     return values
@@ -199,6 +230,9 @@ def message_send_view(request: HttpRequest, client_id: str) -> HttpResponse:
         # Refused before any lookup (too many copy recipients): shown on the composer.
         return _send_refused(request, access_client_by_id(user, client_id), values, exc)
     try:
+        if values["call"]:
+            # The call it is written during (a screen pop): the author's permanence, this client.
+            data.call = call_for_send(user, values["call"], target.client)
         message = message_send(
             author=user, client=target, data=data, idempotency_key=values["idempotency_key"]
         ).message

@@ -1,4 +1,11 @@
-"""Runs Relais for a newcomer: the web server and the delivery worker together."""
+"""Runs Relais for a newcomer: the web server (uvicorn: the pages and the live event streams,
+in one process) and the delivery worker together.
+
+One ASGI process is what the demo needs: on SQLite the live events go from a write to the open
+streams inside that process (relais.events), and on PostgreSQL its connections come from a
+bounded pool (RELAIS_DB_POOL, 4), so idle or departed clients never pile up connections (the
+threaded development server kept one per connection thread).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from relais.core.processes import delivery_commands, manage, supervise
+from relais.core.processes import asgi_command, asgi_env, delivery_commands, supervise
 from relais.demo import LOGINS, PASSWORD
 
 
@@ -21,6 +28,14 @@ def run_environment(host: str, port: int, environ: Mapping[str, str]) -> dict[st
         shown = "127.0.0.1" if host in ("0.0.0.0", "0", "") else host
         env["SITE_URL"] = f"http://{shown}:{port}"
     return env
+
+
+def demo_web(
+    host: str, port: int, base: dict[str, str] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The demo's web server: its command line and environment (from `base`, by default
+    this process's)."""
+    return asgi_command(host, port, access_log=True), asgi_env(base)
 
 
 class Command(BaseCommand):
@@ -37,8 +52,8 @@ class Command(BaseCommand):
         processes = [
             ("worker d'envoi", subprocess.Popen(cmd, env=env)) for cmd in delivery_commands(1)
         ]
-        server = manage("relais_runserver", "--noreload", "--skip-checks", address)
-        processes.append(("serveur web", subprocess.Popen(server, env=env)))
+        web, web_env = demo_web(host, port, env)
+        processes.append(("serveur web", subprocess.Popen(web, env=web_env)))
         lines = [
             "",
             f"  Relais tourne sur http://{address}/",
@@ -46,6 +61,9 @@ class Command(BaseCommand):
             f"  Comptes de démonstration (mot de passe « {PASSWORD} ») :",
             *(f"    {email:<28} {label}" for email, label in LOGINS),
             "  Copies e-mail/SMS/fax : boîte d'envoi locale (menu « Boîte d'envoi »).",
+            "  Un appel simulé (levée de fiche) :",
+            "    .venv/bin/python manage.py relais_call --to '04 91 00 00 01' "
+            "--from '06 71 23 45 89' --answer operateur@azur.example",
             "  Ctrl+C pour arrêter.",
             "",
         ]

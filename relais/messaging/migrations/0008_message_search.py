@@ -8,7 +8,7 @@ from relais.messaging import search_sql
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("messaging", "0006_inbound_replies"),
+        ("messaging", "0007_message_call"),
         ("clients", "0003_instruction"),
     ]
 

@@ -1,0 +1,219 @@
+"""Fan-out of live events inside one web process: one hub per process, one queue per open
+stream.
+
+- "local" backend: relais.events.publish hands each committed event to `deliver_threadsafe`
+  (from whatever thread wrote it); the hub puts it in the queues of the streams of that
+  permanence, on their event loop.
+- "postgres" backend: the first stream of an event loop starts one listener for the process:
+  one connection LISTENs on `relais_events` (psycopg 3, async, autocommit), a second one reads
+  the announced rows, in batches, for the permanences that have open streams only. If the
+  connection drops, the listener reconnects and first reads what was written meanwhile (ids
+  above the last one it saw), so open streams lose nothing.
+
+A stream filters what it receives per reader (relais.events.audience).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from relais.events.audience import EventRow
+
+log = logging.getLogger(__name__)
+
+PRUNE_EVERY = 300.0
+_COLUMNS = "id, permanence_id, kind, client_id, message_id, user_id, staff_only, remark, data"
+
+
+@dataclass(eq=False)
+class Subscriber:
+    permanence_id: uuid.UUID
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[list[EventRow]] = field(default_factory=asyncio.Queue)
+
+
+class _Listener:
+    """The PostgreSQL LISTEN side of one event loop."""
+
+    def __init__(self, hub: Hub, loop: asyncio.AbstractEventLoop) -> None:
+        self.hub = hub
+        self.loop = loop
+        self.ready = asyncio.Event()
+        self.last_id: int | None = None
+        self.task = loop.create_task(self.run())
+
+    async def run(self) -> None:
+        import psycopg
+
+        delay = 0.2
+        while True:
+            try:
+                async with (
+                    await psycopg.AsyncConnection.connect(conninfo(), autocommit=True) as listen,
+                    await psycopg.AsyncConnection.connect(conninfo(), autocommit=True) as reader,
+                ):
+                    await listen.execute("LISTEN relais_events")
+                    if self.last_id is not None:
+                        await self.catch_up(reader)
+                    self.ready.set()
+                    delay = 0.2
+                    pending: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+                    loader = asyncio.create_task(self.load(reader, pending))
+                    try:
+                        async for note in listen.notifies():
+                            event_id, _, permanence = note.payload.partition(" ")
+                            pending.put_nowait((int(event_id), permanence))
+                    finally:
+                        loader.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, Exception):
+                            await loader
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("relais events: the LISTEN connection failed; reconnecting")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def load(self, reader: Any, pending: asyncio.Queue[tuple[int, str]]) -> None:
+        while True:
+            batch = [await pending.get()]
+            while not pending.empty():
+                batch.append(pending.get_nowait())
+            wanted = self.hub.permanences(self.loop)
+            ids = [i for i, permanence in batch if permanence in wanted]
+            self.last_id = max([self.last_id or 0, *(i for i, _ in batch)])
+            if not ids:
+                continue
+            cursor = await reader.execute(
+                f"SELECT {_COLUMNS} FROM events_event WHERE id = ANY(%s) ORDER BY id", [ids]
+            )
+            self.hub.dispatch(self.loop, [_row(r) for r in await cursor.fetchall()])
+
+    async def catch_up(self, reader: Any) -> None:
+        wanted = [uuid.UUID(p) for p in self.hub.permanences(self.loop)]
+        if not wanted:
+            return
+        cursor = await reader.execute(
+            f"SELECT {_COLUMNS} FROM events_event WHERE id > %s AND permanence_id = ANY(%s) "
+            "ORDER BY id",
+            [self.last_id, wanted],
+        )
+        rows = [_row(r) for r in await cursor.fetchall()]
+        if rows:
+            self.last_id = rows[-1].id
+            self.hub.dispatch(self.loop, rows)
+
+
+def _row(values: Sequence[Any]) -> EventRow:
+    keys = [c.strip() for c in _COLUMNS.split(",")]
+    return EventRow.of(type("Row", (), dict(zip(keys, values, strict=True))))
+
+
+def conninfo() -> str:
+    """libpq connection string of the default database (the listener's own connections)."""
+    from psycopg.conninfo import make_conninfo
+
+    db = settings.DATABASES["default"]
+    params = {
+        "dbname": db.get("NAME"),
+        "user": db.get("USER") or None,
+        "password": db.get("PASSWORD") or None,
+        "host": db.get("HOST") or None,
+        "port": str(db["PORT"]) if db.get("PORT") else None,
+        "application_name": "relais-events",
+    }
+    return make_conninfo(**{k: v for k, v in params.items() if v})
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subs: dict[asyncio.AbstractEventLoop, dict[str, set[Subscriber]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+        self._listeners: dict[asyncio.AbstractEventLoop, _Listener] = {}
+        self._pruners: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+
+    async def subscribe(self, permanence_id: uuid.UUID) -> Subscriber:
+        """A queue of this permanence's events; live from the moment this returns."""
+        from relais.events.publish import backend
+
+        loop = asyncio.get_running_loop()
+        sub = Subscriber(permanence_id=permanence_id, loop=loop)
+        with self._lock:
+            self._subs[loop][str(permanence_id)].add(sub)
+        pruner = self._pruners.get(loop)
+        if pruner is None or pruner.done():
+            self._pruners[loop] = loop.create_task(self._prune())
+        if backend() == "postgres":
+            listener = self._listeners.get(loop)
+            if listener is None or listener.task.done():
+                listener = self._listeners[loop] = _Listener(self, loop)
+            await listener.ready.wait()
+        return sub
+
+    async def _prune(self) -> None:
+        """Every few minutes, a process with open streams deletes the events past the replay
+        window (several processes doing it at once only delete nothing twice)."""
+        from relais.events.publish import events_prune
+        from relais.events.stream import db
+
+        while True:
+            await asyncio.sleep(PRUNE_EVERY)
+            try:
+                await db(events_prune)
+            except Exception:
+                log.warning("relais events: pruning old events failed", exc_info=True)
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        with self._lock:
+            subs = self._subs.get(sub.loop, {}).get(str(sub.permanence_id))
+            if subs is not None:
+                subs.discard(sub)
+
+    def permanences(self, loop: asyncio.AbstractEventLoop) -> set[str]:
+        with self._lock:
+            return {p for p, subs in self._subs.get(loop, {}).items() if subs}
+
+    def stream_count(self) -> int:
+        with self._lock:
+            return sum(len(s) for by_perm in self._subs.values() for s in by_perm.values())
+
+    def dispatch(self, loop: asyncio.AbstractEventLoop, rows: Sequence[EventRow]) -> None:
+        """On `loop`: each subscriber gets the rows of its permanence, in one batch."""
+        by_perm: dict[str, list[EventRow]] = defaultdict(list)
+        for row in rows:
+            by_perm[str(row.permanence_id)].append(row)
+        with self._lock:
+            targets = [
+                (sub, by_perm[p])
+                for p, subs in self._subs.get(loop, {}).items()
+                if p in by_perm
+                for sub in subs
+            ]
+        for sub, batch in targets:
+            sub.queue.put_nowait(batch)
+
+    def deliver_threadsafe(self, events: Sequence[Any]) -> None:
+        """The local backend: committed events (events.Event) from any thread."""
+        rows = [EventRow.of(e) for e in events]
+        with self._lock:
+            loops = [loop for loop, by_perm in self._subs.items() if any(by_perm.values())]
+        for loop in loops:
+            if loop.is_closed():
+                continue
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self.dispatch, loop, rows)
+
+
+hub = Hub()

@@ -1,0 +1,143 @@
+"""The write side of live events: every write that a screen must see calls one of these.
+
+An event is a row of `events.Event`, written in the caller's transaction (so it exists exactly
+when the write does) and announced to every web process:
+
+- backend "postgres": `pg_notify('relais_events', '<id> <permanence>')` in the same statement
+  as the INSERT. PostgreSQL delivers a NOTIFY only when its transaction commits, to every
+  process that LISTENs (relais.events.hub), on every machine: one round trip, ids only.
+- backend "local" (SQLite, the single process of `make run`): the row is handed to this
+  process's hub when the transaction commits.
+
+Readers never receive the row as such: each stream decides per reader what it may see
+(relais.events.audience) and shapes the `data` it sends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from relais.events.models import Event
+
+CHANNEL = "relais_events"
+
+
+def backend() -> str:
+    """ "postgres" (LISTEN/NOTIFY, several processes and machines) or "local" (in-process)."""
+    chosen = getattr(settings, "RELAIS_EVENTS_BACKEND", "")
+    if chosen:
+        return str(chosen)
+    return "postgres" if connection.vendor == "postgresql" else "local"
+
+
+_INSERT_NOTIFY = (
+    "WITH e AS (INSERT INTO events_event "
+    "(permanence_id, kind, client_id, message_id, user_id, staff_only, remark, data, at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, permanence_id) "
+    "SELECT pg_notify(%s, e.id::text || ' ' || e.permanence_id::text) FROM e"
+)
+
+
+def event_publish(
+    *,
+    permanence_id: uuid.UUID,
+    kind: str,
+    data: dict[str, Any],
+    client_id: uuid.UUID | None = None,
+    message_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+    staff_only: bool = False,
+    remark: bool = False,
+) -> None:
+    """Records the event in the current transaction and announces it on commit."""
+    at = timezone.now()
+    if backend() == "postgres":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _INSERT_NOTIFY,
+                [
+                    permanence_id,
+                    kind,
+                    client_id,
+                    message_id,
+                    user_id,
+                    staff_only,
+                    remark,
+                    json.dumps(data),
+                    at,
+                    CHANNEL,
+                ],
+            )
+        return
+    event = Event.objects.create(
+        permanence_id=permanence_id,
+        kind=kind,
+        client_id=client_id,
+        message_id=message_id,
+        user_id=user_id,
+        staff_only=staff_only,
+        remark=remark,
+        data=data,
+        at=at,
+    )
+    from relais.events.hub import hub
+
+    transaction.on_commit(lambda: hub.deliver_threadsafe([event]))
+
+
+def message_event(kind: str, message: Any, *, actor: Any = None, **extra: Any) -> None:
+    """message.created, message.replied or message.task about a message (a Message): every
+    reader who may see the message receives it."""
+    data = {
+        "client": str(message.client_id),
+        "message": str(message.id),
+        "actor": str(actor.id) if actor is not None else None,
+        **extra,
+    }
+    if kind == "message.created" and not _counted(message):
+        # Neither « Urgent », « Remarques clients », « Tâche à faire » nor « Suivi des
+        # tâches » can move: the streams need not recount (relais.events.stream).
+        data["counts"] = False
+    event_publish(
+        permanence_id=message.permanence_id,
+        kind=kind,
+        data=data,
+        client_id=message.client_id,
+        message_id=message.id,
+        remark=bool(message.is_client_remark),
+    )
+
+
+def _counted(message: Any) -> bool:
+    """Whether a new message, or a change of its read state, can move a left-menu count."""
+    return bool(message.is_urgent or message.is_client_remark or message.status == "todo")
+
+
+def message_read_event(message: Any, *, user: Any, read: bool) -> None:
+    """message.read, for the reader only: its read state of the thread changed."""
+    data = {"client": str(message.client_id), "message": str(message.id), "read": read}
+    if not _counted(message):
+        data["counts"] = False
+    event_publish(
+        permanence_id=message.permanence_id,
+        kind="message.read",
+        data=data,
+        client_id=message.client_id,
+        message_id=message.id,
+        user_id=user.id,
+        remark=bool(message.is_client_remark),
+    )
+
+
+def events_prune(*, keep: dt.timedelta | None = None) -> int:
+    """Deletes the events older than the replay window (RELAIS_EVENTS_KEEP, one hour)."""
+    keep = keep or dt.timedelta(seconds=settings.RELAIS_EVENTS_KEEP)
+    deleted, _ = Event.objects.filter(at__lt=timezone.now() - keep).delete()
+    return deleted

@@ -1,0 +1,200 @@
+"""The live event stream itself (GET /events, GET /api/v1/events): what each reader receives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import AsyncClient, override_settings
+
+from relais.messaging.services import (
+    SendInput,
+    message_mark_read,
+    message_send,
+    reply_post,
+    task_set,
+)
+from relais.tenancy.models import ApiToken
+from tests import factories as f
+from tests.conftest import World
+from tests.events.helpers import Reader, db, logged_in, run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def send(author: Any, client: Any, **kw: Any) -> Any:
+    data = SendInput(subject=kw.pop("subject", "Rappel"), body="Merci de rappeler.", **kw)
+    return message_send(author=author, client=client, data=data)[0]
+
+
+@pytest.fixture
+def sharer(world: World) -> Any:
+    """A client user of another client, whom client_a shares its messages with."""
+    other = f.ClientFactory.create(permanence=world.perm_a, name="Dr Martin")
+    user = f.ClientUserFactory.create(client=other, email="martin@a.test")
+    f.ClientShareFactory.create(client=world.client_a, user=user)
+    return user
+
+
+def test_it_never_sends_a_private_message_or_a_remark_to_a_reader_who_may_not_see_it(
+    world: World, sharer: Any
+):
+    async def scenario() -> dict[str, list[Any]]:
+        readers = {
+            name: await Reader(await logged_in(user)).open()
+            for name, user in [
+                ("operateur", world.operateur_a),
+                ("gerant", world.gerant_a),
+                ("sharer", sharer),
+                ("client", world.client_user_a),
+                ("outsider", world.gerant_b),
+            ]
+        }
+        private = await db(send)(world.operateur_a, world.client_a, is_private=True)
+        remark = await db(send)(world.client_user_a, world.client_a, is_client_remark=True)
+        public = await db(send)(world.operateur_a, world.client_a, subject="Public")
+        seen = {}
+        for name, reader in readers.items():
+            await reader.read(1.5)
+            seen[name] = [
+                e.data.get("message") for e in reader.events() if e.kind.startswith("message.")
+            ]
+            await reader.close()
+        return {"ids": [str(private.id), str(remark.id), str(public.id)], **seen}
+
+    got = run(scenario())
+    private, remark, public = got["ids"]
+    assert got["operateur"] == [private, public]
+    assert got["gerant"] == [private, remark, public]
+    assert got["sharer"] == [public]
+    assert got["client"] == [private, remark, public]
+    assert got["outsider"] == []
+
+
+def test_it_sends_replies_tasks_and_reads_with_the_counts(world: World):
+    message = send(world.gerant_a, world.client_a, is_urgent=True)
+
+    async def scenario() -> Reader:
+        reader = await Reader(await logged_in(world.operateur_a)).open()
+        await db(reply_post)(author=world.gerant_a, message=message, body="Rappelé.")
+        await db(task_set)(user=world.gerant_a, message=message, action="todo")
+        await db(message_mark_read)(user=world.operateur_a, message=message)
+        await db(message_mark_read)(user=world.gerant_a, message=message)
+        await reader.read(3, stop=lambda evs: bool(evs) and evs[-1].kind == "counts")
+        await reader.close()
+        return reader
+
+    reader = run(scenario())
+    kinds = [e.kind for e in reader.events()]
+    assert [k for k in kinds if k != "counts"] == [
+        "message.replied",
+        "message.task",
+        "message.read",
+    ], kinds
+    # Only my own read: the gérant's is not sent to me.
+    assert kinds.count("message.read") == 1
+    counts = reader.events()[-1]
+    assert counts.kind == "counts"
+    assert counts.data["counts"]["todo"] == 1
+    assert counts.data["counts"]["urgent"] == 0  # read by me since
+    assert counts.data["client"] is None
+    for event in reader.events():
+        assert "client" in event.data
+    ids = [int(e.id) for e in reader.events()]
+    assert ids == sorted(ids)
+
+
+def test_it_resumes_after_last_event_id_without_losing_an_event(world: World):
+    first = send(world.gerant_a, world.client_a, subject="Un")
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        reader = await Reader(await logged_in(world.operateur_a)).open()
+        await db(send)(world.gerant_a, world.client_a, subject="Deux")
+        await reader.read(1, stop=lambda evs: len(evs) >= 1)
+        await reader.close()
+        seen = reader.events()
+        # Written while nobody listens:
+        missed = [await db(send)(world.gerant_a, world.client_a, subject=s) for s in "ABC"]
+        again = await Reader(
+            await logged_in(world.operateur_a), **{"Last-Event-ID": seen[-1].id}
+        ).open()
+        await again.read(1.5)
+        await again.close()
+        return seen, [str(m.id) for m in missed] + [e.data.get("message") for e in again.events()]
+
+    seen, result = run(scenario())
+    assert [e.kind for e in seen] == ["message.created"]
+    missed, replayed = result[:3], result[3:]
+    assert replayed == missed
+    assert str(first.id) not in replayed
+
+
+@override_settings(RELAIS_EVENTS_HEARTBEAT=0.2)
+def test_it_keeps_an_idle_stream_open_with_comment_lines(world: World):
+    async def scenario() -> Reader:
+        reader = await Reader(await logged_in(world.operateur_a)).open()
+        await reader.read(0.7)
+        await reader.close()
+        return reader
+
+    reader = run(scenario())
+    assert reader.content_type.startswith("text/event-stream")
+    assert reader.buffer.count(": ping") >= 2
+
+
+def test_it_serves_api_clients_with_a_bearer_token_and_refuses_anonymous(world: World):
+    token = ApiToken.issue(world.operateur_a)
+
+    async def scenario() -> tuple[int, int, int, list[Any]]:
+        anonymous = await Reader(AsyncClient(), "/events").open()
+        bad = await Reader(AsyncClient(), "/api/v1/events", Authorization="Bearer nope").open()
+        reader = await Reader(
+            AsyncClient(), "/api/v1/events", Authorization=f"Bearer {token}"
+        ).open()
+        await db(send)(world.gerant_a, world.client_a)
+        await reader.read(1, stop=lambda evs: len(evs) >= 1)
+        await reader.close()
+        return anonymous.status, bad.status, reader.status, reader.events()
+
+    anonymous, bad, ok, events = run(scenario())
+    assert (anonymous, bad, ok) == (401, 401, 200)
+    assert events[0].kind == "message.created"
+    assert events[0].data["client"] == str(world.client_a.id)
+
+
+def test_it_gives_the_screen_pop_to_the_answering_operator_only(world: World):
+    from django.test import Client as HttpClient
+
+    from relais.calls.services import secrets_for
+
+    f.ClientNumberFactory.create(client=world.client_a, number="+33491000001")
+    url = f"/api/v1/cti/{secrets_for(world.perm_a.id).cti_token}"
+
+    def cti(event: str, **extra: Any) -> None:
+        body = {"event": event, "callId": "x1", "from": "0671234589", "to": "0491000001"}
+        HttpClient().post(url, {**body, **extra}, content_type="application/json")
+
+    async def scenario() -> tuple[Reader, Reader, Reader]:
+        lea = await Reader(await logged_in(world.operateur_a)).open()
+        sophie = await Reader(await logged_in(world.superviseur_a)).open()
+        client = await Reader(await logged_in(world.client_user_a)).open()
+        await db(cti)("newCall")
+        await db(cti)("answer", answeringNumber="operateur@a.test")
+        await db(cti)("hangup", cause="normalClearing")
+        for reader in (lea, sophie, client):
+            await reader.read(1.5, stop=lambda evs: any(e.kind == "call.ended" for e in evs))
+            await reader.close()
+        return lea, sophie, client
+
+    lea, sophie, client = run(scenario())
+    assert [e.kind for e in lea.events() if e.kind != "counts"] == [
+        "call.ringing",
+        "call.answered",
+        "call.ended",
+    ]
+    answered = next(e for e in lea.events() if e.kind == "call.answered")
+    assert answered.data["screen_pop"]["page"] == "messages"
+    assert answered.data["answered_by"]["id"] == str(world.operateur_a.id)
+    other = next(e for e in sophie.events() if e.kind == "call.answered")
+    assert "screen_pop" not in other.data
+    assert client.events() == []
