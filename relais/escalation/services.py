@@ -19,15 +19,19 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from relais.core.errors import NotFound, PermissionDenied
+from relais.delivery.models import Delivery
+from relais.delivery.services import deliveries_enqueue_on_commit
 from relais.escalation import policy
 from relais.escalation.models import AckRequest, Escalation, EscalationStep
 from relais.escalation.policy import Person
 from relais.messaging.models import HistoryEvent
 from relais.tenancy import permissions as perms
+from relais.tenancy.models import User
 
 if TYPE_CHECKING:
     from relais.clients.models import Client
@@ -52,8 +56,6 @@ def ack_token(request: AckRequest) -> str:
 
 
 def ack_url(request: AckRequest) -> str:
-    from django.conf import settings
-
     return f"{settings.SITE_URL}{ACK_PATH.format(token=ack_token(request))}"
 
 
@@ -310,10 +312,6 @@ def _targets(escalation: Escalation, step: dict[str, Any], due: dt.datetime) -> 
 
 
 def _take_one(pk: Any, now: dt.datetime) -> bool:
-    from relais.delivery.models import Delivery
-    from relais.delivery.services import deliveries_enqueue_on_commit
-    from relais.tenancy.models import User
-
     with transaction.atomic():
         escalation = (
             Escalation.objects.select_related("message", "client")

@@ -14,6 +14,7 @@ from relais.core.errors import ValidationFailed
 from relais.core.phones import display_phone
 from relais.core.queries import first_or_none
 from relais.delivery.models import Delivery
+from relais.delivery.services import deliveries_enqueue_on_commit
 from relais.messaging.summaries import summary_message_build
 from relais.planning.formats import day_long, duration_fr, period_fr, time_fr
 from relais.planning.models import Appointment, Movement, Notice
@@ -136,8 +137,6 @@ def notice_send(
 def _write(
     *, author: User, client: Client, preview: NoticePreview, key: str, now: dt.datetime
 ) -> Notice:
-    from relais.delivery.services import deliveries_enqueue_on_commit
-
     cancelled = preview.appointments if preview.cancel_appointments else []
     subject = notice_subject(preview, len(cancelled))
     summary = summary_message_build(
