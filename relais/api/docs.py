@@ -24,6 +24,8 @@ from django.utils.html import escape
 from ninja import Router
 from ninja.openapi.docs import DocsBase
 
+from relais.api.auth import BearerAuth
+from relais.api.errors import UNAUTHORIZED, error_body
 from relais.core.errors import NotFound
 
 if TYPE_CHECKING:
@@ -50,8 +52,6 @@ def docs_login_required(view: Callable[..., HttpResponse]) -> Callable[..., Http
         if django_settings.RELAIS_DOCS_PUBLIC or _signed_in(request):
             return view(request, *args, **kwargs)
         if request.path.endswith("/openapi.json"):
-            from relais.api.errors import UNAUTHORIZED, error_body
-
             response = HttpResponse(
                 json.dumps(error_body(UNAUTHORIZED)),
                 status=401,
@@ -68,8 +68,6 @@ def _signed_in(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.is_active:
         return True
-    from relais.api.auth import BearerAuth
-
     return BearerAuth()(request) is not None
 
 

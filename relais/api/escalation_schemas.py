@@ -7,6 +7,12 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
+from relais.escalation.selectors import (
+    acknowledgement_json,
+    escalation_cached,
+    escalation_json,
+)
+
 
 class PersonRef(Schema):
     kind: Literal["client", "staff", "contact"]
@@ -39,12 +45,6 @@ class EscalationStateOut(Schema):
 
 def escalation_fields(message: Any) -> dict[str, Any]:
     """`acknowledgement` and `escalation` of a message (GET /api/v1/messages/{id})."""
-    from relais.escalation.selectors import (
-        acknowledgement_json,
-        escalation_cached,
-        escalation_json,
-    )
-
     escalation = escalation_cached(message)
     return {
         "acknowledgement": acknowledgement_json(escalation),

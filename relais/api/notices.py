@@ -25,7 +25,7 @@ from relais.planning.notices import (
     NoticeRecipient,
     notice_deliveries,
     notice_preview,
-    notice_send,
+    notice_send_with_copies,
 )
 
 router = Router(tags=["Notices"])
@@ -130,7 +130,10 @@ def _delivery(d: Delivery) -> dict[str, Any]:
     }
 
 
-def notice_out(notice: Notice, subject: str) -> dict[str, Any]:
+def notice_out(
+    notice: Notice, subject: str, written: list[Delivery] | None = None
+) -> dict[str, Any]:
+    """The notice as the API shows it; `written`: its copies when a send just made them."""
     return {
         "id": str(notice.id),
         "message": str(notice.message_id),
@@ -138,7 +141,7 @@ def notice_out(notice: Notice, subject: str) -> dict[str, Any]:
         "date": notice.date,
         "to_date": notice.to_date,
         "subject": subject,
-        "deliveries": [_delivery(d) for d in notice_deliveries(notice)],
+        "deliveries": [_delivery(d) for d in notice_deliveries(notice, written)],
         "to_call": notice.to_call,
         "cancelled": notice.cancelled,
         "created_at": local(notice.created_at),
@@ -178,13 +181,14 @@ def notices_send(
     Invalid values answer 422 and nothing is sent or cancelled."""
     user = current_user(request)
     client = access_client_by_id(user, client_id)
-    notice, created = notice_send(
+    sent = notice_send_with_copies(
         author=user,
         client=client,
         data=NoticeInput(**payload.dict()),
         idempotency_key=idempotency_key or "",
     )
+    notice, created = sent.notice, sent.created
     if not created:
         response["Idempotent-Replayed"] = "true"
     subject = notice.message.subject if notice.message is not None else ""
-    return Status(201 if created else 200, notice_out(notice, subject))
+    return Status(201 if created else 200, notice_out(notice, subject, sent.deliveries))

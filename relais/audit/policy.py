@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from relais.audit.models import AuditEvent, DataPolicy
+from relais.audit.services import audit_record
 from relais.core.errors import ValidationFailed
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import require_right
@@ -93,8 +94,6 @@ def clean_policy(data: dict[str, Any]) -> dict[str, Any]:
 def data_policy_update(*, user: User, data: dict[str, Any], ip: str | None = None) -> DataPolicy:
     """A gérant changes the permanence's lifetimes or session rules (traced with the old and
     new values)."""
-    from relais.audit.services import audit_record
-
     require_right(user, perms.DATA_POLICY)
     cleaned = clean_policy(data)
     policy = policy_for(user.permanence_id)

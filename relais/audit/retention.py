@@ -33,6 +33,9 @@ from django.utils import timezone
 
 from relais.audit.models import AuditEvent, MessageRead, PurgeRun
 from relais.audit.policy import policy_for
+from relais.audit.services import audit_record
+from relais.delivery.models import OutboxCopy
+from relais.messaging.models import HistoryEvent, Message
 from relais.tenancy.models import Permanence
 
 BATCH = 500
@@ -58,20 +61,14 @@ def register(purgeable: Purgeable) -> None:
 
 
 def _messages(permanence_id: Any, cutoff: dt.datetime) -> QuerySet[Any]:
-    from relais.messaging.models import Message
-
     return Message.objects.filter(permanence_id=permanence_id, last_activity_at__lt=cutoff)
 
 
 def _outbox(permanence_id: Any, cutoff: dt.datetime) -> QuerySet[Any]:
-    from relais.delivery.models import OutboxCopy
-
     return OutboxCopy.objects.filter(permanence_id=permanence_id, created_at__lt=cutoff)
 
 
 def _history(permanence_id: Any, cutoff: dt.datetime) -> QuerySet[Any]:
-    from relais.messaging.models import HistoryEvent
-
     return HistoryEvent.objects.filter(message__permanence_id=permanence_id, at__lt=cutoff)
 
 
@@ -133,8 +130,6 @@ def purge_permanence(
         if total:
             removed[purgeable.name] = total
     if removed:
-        from relais.audit.services import audit_record
-
         audit_record(
             permanence_id=permanence_id,
             kind=AuditEvent.PURGED,

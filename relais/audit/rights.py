@@ -15,7 +15,9 @@ from relais.audit.models import AuditEvent
 from relais.audit.services import audit_record
 from relais.clients.models import Client, Contact
 from relais.core.errors import ValidationFailed
+from relais.exports.pdf import html_to_pdf
 from relais.messaging.models import Message
+from relais.planning.models import Appointment
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import require_right, require_staff
 from relais.tenancy.models import User
@@ -129,8 +131,6 @@ def _appointments(qs: Any) -> list[dict[str, Any]]:
 def contact_export(*, user: User, contact: Contact, ip: str | None = None) -> dict[str, Any]:
     """Everything held about a contact: its card, the messages about it (with replies and
     copies), its appointments. Traced."""
-    from relais.planning.models import Appointment
-
     require_data_officer(user)
     data: dict[str, Any] = {
         "kind": "contact",
@@ -159,8 +159,6 @@ def contact_export(*, user: User, contact: Contact, ip: str | None = None) -> di
 def client_export(*, user: User, client: Client, ip: str | None = None) -> dict[str, Any]:
     """Everything held about a client: its file, settings, contacts, users, instructions,
     messages (with replies and copies) and appointments. Traced."""
-    from relais.planning.models import Appointment
-
     require_data_officer(user)
     data: dict[str, Any] = {
         "kind": "client",
@@ -203,8 +201,6 @@ def client_export(*, user: User, client: Client, ip: str | None = None) -> dict[
 
 
 def export_pdf(data: dict[str, Any]) -> bytes:
-    from relais.exports.pdf import html_to_pdf
-
     messages = data["messages"]
     context = {
         "data": data,

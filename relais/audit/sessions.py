@@ -23,7 +23,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from relais.audit.models import AuditEvent
+from relais.audit.policy import policy_for
 from relais.audit.services import audit_record
+from relais.audit.totp import confirmed_device
 
 IDLE_KEY = "relais_idle_s"
 SEEN_KEY = "relais_seen"
@@ -49,9 +51,6 @@ def _session_rules(sender: Any, request: HttpRequest | None, user: Any, **kwargs
         return
     if not getattr(user, "is_staff_user", False):
         return
-    from relais.audit.policy import policy_for
-    from relais.audit.totp import confirmed_device
-
     policy = policy_for(user.permanence_id)
     request.session[IDLE_KEY] = int(policy.session_idle_minutes) * 60
     request.session[SEEN_KEY] = int(time.time())

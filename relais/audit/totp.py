@@ -6,7 +6,9 @@ login before any other page opens."""
 from __future__ import annotations
 
 import io
+from base64 import b32encode
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -87,9 +89,6 @@ def enrolment_device(user: User) -> TOTPDevice:
 
 
 def otpauth_uri(user: User, device: TOTPDevice) -> str:
-    from base64 import b32encode
-    from urllib.parse import quote, urlencode
-
     secret = b32encode(device.bin_key).decode()
     label = quote(f"{ISSUER}:{user.email}")
     query = urlencode({"secret": secret, "issuer": ISSUER, "digits": device.digits})
@@ -97,14 +96,13 @@ def otpauth_uri(user: User, device: TOTPDevice) -> str:
 
 
 def secret_text(device: TOTPDevice) -> str:
-    from base64 import b32encode
-
     secret = b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 def qr_svg(uri: str) -> str:
     """The otpauth URI as an inline SVG QR code (segno, pure Python)."""
+    # Imported here: segno is only needed on the page that enrols a device.
     import segno
 
     out = io.BytesIO()

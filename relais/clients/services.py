@@ -6,6 +6,8 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from relais.audit.models import AuditEvent
+from relais.audit.services import audit_record
 from relais.clients.models import Client, Contact, Instruction
 from relais.core.errors import NotFound, ValidationFailed
 from relais.core.phones import normalize_phone
@@ -155,9 +157,6 @@ def client_update_message_settings(
 
 def _settings_traced(user: User, client: Client, before: dict[str, str], fields: list[str]) -> None:
     """A change of a client's settings goes to the permanence's trace (old → new)."""
-    from relais.audit.models import AuditEvent
-    from relais.audit.services import audit_record
-
     changed = {}
     for name in fields:
         after = str(getattr(client, name + "_id" if name == "default_template" else name))

@@ -138,6 +138,8 @@ def deliver_ids_stats(ids: Iterable[object], *, drain: int = BATCH) -> Stats:
 def deliver_due(*, limit: int = BATCH, grace: float | None = None) -> Stats:
     """The sweep: retries whose time has come, copies held past the lease by a dead worker, and
     fresh copies still queued `grace` seconds after they were due (their wake-up was lost)."""
+    # Imported here: escalation sits above delivery (its services enqueue through
+    # relais.delivery.services, which reaches this module): a top import would be a cycle.
     from relais.escalation.services import escalation_take_due
 
     escalation_take_due()  # escalation steps due: their copies join the outbox (issue 14)

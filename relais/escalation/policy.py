@@ -94,6 +94,8 @@ def person_resolve(client: Client, kind: Any, raw_id: Any) -> Person | None:
         return Person("contact", contact.id, contact.name, contact.email, mobile)
     if kind == "client" and pk == client.id:
         return person_of_client(client)
+    # Imported here: relais.messaging.services leads back to this module (through
+    # relais.escalation.services): a top import would be a cycle.
     from relais.messaging.services import cc_eligibility_filter
 
     users = User.objects.filter(id=pk, is_active=True, permanence_id=client.permanence_id)
@@ -110,6 +112,8 @@ def person_choices(client: Client) -> list[Person]:
     """Who a rota or a step may name: the client, its client users and the users who may
     receive its copies, the permanence's staff, and the client's contacts with a mobile or an
     e-mail."""
+    # Imported here: relais.messaging.services leads back to this module (through
+    # relais.escalation.services): a top import would be a cycle.
     from relais.messaging.services import cc_eligibility_filter
 
     people = [person_of_client(client)]

@@ -10,9 +10,12 @@ from typing import Any
 from django.utils import timezone
 
 from relais.clients.models import Client
+from relais.core.phones import display_phone
+from relais.delivery.models import Delivery
 from relais.escalation import policy
 from relais.escalation.models import Escalation, EscalationStep
 from relais.messaging.models import Message
+from relais.messaging.selectors import visible_messages
 from relais.tenancy.models import User
 
 
@@ -85,8 +88,6 @@ def alerts_for_user(*, user: User, limit: int = 20) -> list[dict[str, Any]]:
     (the client, the people the copies went to, the person on call). Staff only."""
     if not user.is_staff_user:
         return []
-    from relais.messaging.selectors import visible_messages
-
     visible = visible_messages(user).values("pk")
     rows = list(
         Escalation.objects.filter(
@@ -115,8 +116,6 @@ def alerts_for_user(*, user: User, limit: int = 20) -> list[dict[str, Any]]:
 
 def numbers_to_call(escalation: Escalation, *, now: dt.datetime) -> list[dict[str, str]]:
     """[{name, phone}]: the client, then the people reached, then who is on call now."""
-    from relais.core.phones import display_phone
-
     client = escalation.client
     seen: set[str] = set()
     out: list[dict[str, str]] = []
@@ -159,8 +158,6 @@ def ack_pending_delivery_for_phone(
 ) -> Any:
     """The latest SMS copy sent to that number, within `within`, that asked for an
     acknowledgement not given yet — what an SMS « OK » from that number answers — or None."""
-    from relais.delivery.models import Delivery
-
     if not phone_e164:
         return None
     since = timezone.now() - within

@@ -19,21 +19,23 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from relais.core.errors import NotFound, PermissionDenied
+from relais.delivery.models import Delivery
+from relais.delivery.services import deliveries_enqueue_on_commit
 from relais.escalation import policy
 from relais.escalation.models import AckRequest, Escalation, EscalationStep
 from relais.escalation.policy import Person
 from relais.messaging.models import HistoryEvent
 from relais.tenancy import permissions as perms
+from relais.tenancy.models import User
 
 if TYPE_CHECKING:
     from relais.clients.models import Client
-    from relais.delivery.models import Delivery
     from relais.messaging.models import Message
-    from relais.tenancy.models import User
 
 ACK_PATH = "/ack/{token}"
 VIA_LABELS = dict(Escalation.VIAS)
@@ -52,8 +54,6 @@ def ack_token(request: AckRequest) -> str:
 
 
 def ack_url(request: AckRequest) -> str:
-    from django.conf import settings
-
     return f"{settings.SITE_URL}{ACK_PATH.format(token=ack_token(request))}"
 
 
@@ -310,10 +310,6 @@ def _targets(escalation: Escalation, step: dict[str, Any], due: dt.datetime) -> 
 
 
 def _take_one(pk: Any, now: dt.datetime) -> bool:
-    from relais.delivery.models import Delivery
-    from relais.delivery.services import deliveries_enqueue_on_commit
-    from relais.tenancy.models import User
-
     with transaction.atomic():
         escalation = (
             Escalation.objects.select_related("message", "client")
@@ -359,63 +355,86 @@ def _take_one(pk: Any, now: dt.datetime) -> bool:
             return True
         step = steps[k]
         people = _targets(escalation, step, due)
-        rows: list[Delivery] = []
-        requests: list[AckRequest] = []
-        seen: set[tuple[str, str]] = set()
-        users = {
-            u.id: u for u in User.objects.filter(id__in=[p.user_id for p in people if p.user_id])
-        }
-        for person in people:
-            for channel in step.get("channels") or []:
-                address = person.email if channel == "email" else person.mobile
-                if not address or (channel, address) in seen:
-                    continue
-                seen.add((channel, address))
-                delivery = Delivery(
-                    id=uuid.uuid4(),
-                    permanence_id=message.permanence_id,
-                    message=message,
-                    channel=Delivery.EMAIL if channel == "email" else Delivery.SMS,
-                    to=address,
-                    to_name=person.name[:160],
-                    recipient=users.get(person.user_id) if person.user_id else None,
-                    next_attempt_at=now,
-                )
-                rows.append(delivery)
-                requests.append(_ack_request(delivery, person, now))
-        names = ", ".join(p.name for p in people) or "personne (aucune astreinte à cette heure)"
-        channels = ", ".join(CHANNEL_LABELS[c] for c in step.get("channels") or [])
-        EscalationStep.objects.create(
-            escalation=escalation,
-            step=k,
-            due_at=due,
-            at=now,
-            to=[p.ref() for p in people],
-            channels=list(step.get("channels") or []),
-        )
-        Delivery.objects.bulk_create(rows)
-        AckRequest.objects.bulk_create(requests)
-        HistoryEvent.objects.bulk_create(
-            [
+        rows, requests = _step_copies(message, step, people, now)
+        _step_write(escalation, k, due, step, people, rows, requests, now)
+    return True
+
+
+def _step_copies(
+    message: Message, step: dict[str, Any], people: list[Person], now: dt.datetime
+) -> tuple[list[Delivery], list[AckRequest]]:
+    """The copies of a step (one per person and channel, an address reached once) and the
+    acknowledgement request of each, not saved yet."""
+    rows: list[Delivery] = []
+    requests: list[AckRequest] = []
+    seen: set[tuple[str, str]] = set()
+    users = {u.id: u for u in User.objects.filter(id__in=[p.user_id for p in people if p.user_id])}
+    for person in people:
+        for channel in step.get("channels") or []:
+            address = person.email if channel == "email" else person.mobile
+            if not address or (channel, address) in seen:
+                continue
+            seen.add((channel, address))
+            delivery = Delivery(
+                id=uuid.uuid4(),
+                permanence_id=message.permanence_id,
+                message=message,
+                channel=Delivery.EMAIL if channel == "email" else Delivery.SMS,
+                to=address,
+                to_name=person.name[:160],
+                recipient=users.get(person.user_id) if person.user_id else None,
+                next_attempt_at=now,
+            )
+            rows.append(delivery)
+            requests.append(_ack_request(delivery, person, now))
+    return rows, requests
+
+
+def _step_write(
+    escalation: Escalation,
+    k: int,
+    due: dt.datetime,
+    step: dict[str, Any],
+    people: list[Person],
+    rows: list[Delivery],
+    requests: list[AckRequest],
+    now: dt.datetime,
+) -> None:
+    """Saves a step taken: its trace, its copies and their requests, the message's history;
+    the copies go to the outbox once the transaction commits."""
+    message = escalation.message
+    names = ", ".join(p.name for p in people) or "personne (aucune astreinte à cette heure)"
+    channels = ", ".join(CHANNEL_LABELS[c] for c in step.get("channels") or [])
+    EscalationStep.objects.create(
+        escalation=escalation,
+        step=k,
+        due_at=due,
+        at=now,
+        to=[p.ref() for p in people],
+        channels=list(step.get("channels") or []),
+    )
+    Delivery.objects.bulk_create(rows)
+    AckRequest.objects.bulk_create(requests)
+    HistoryEvent.objects.bulk_create(
+        [
+            HistoryEvent(
+                message_id=message.pk,
+                kind=HistoryEvent.ESCALATION_STEP,
+                detail=f"Relance {k + 1} ({channels}) → {names}"[:300],
+                at=now,
+            ),
+            *[
                 HistoryEvent(
                     message_id=message.pk,
-                    kind=HistoryEvent.ESCALATION_STEP,
-                    detail=f"Relance {k + 1} ({channels}) → {names}"[:300],
+                    kind=HistoryEvent.COPY_QUEUED,
+                    detail=f"{d.get_channel_display()} → {d.to}"[:300],
                     at=now,
-                ),
-                *[
-                    HistoryEvent(
-                        message_id=message.pk,
-                        kind=HistoryEvent.COPY_QUEUED,
-                        detail=f"{d.get_channel_display()} → {d.to}"[:300],
-                        at=now,
-                    )
-                    for d in rows
-                ],
-            ]
-        )
-        deliveries_enqueue_on_commit([d.id for d in rows])
-    return True
+                )
+                for d in rows
+            ],
+        ]
+    )
+    deliveries_enqueue_on_commit([d.id for d in rows])
 
 
 # --- the client's settings --------------------------------------------------------------------

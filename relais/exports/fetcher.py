@@ -15,13 +15,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
+from django.contrib.staticfiles.finders import get_finders
 from weasyprint.urls import URLFetcher
 
 
 @functools.cache
 def static_roots() -> tuple[Path, ...]:
-    from django.contrib.staticfiles.finders import get_finders
-
     roots = {Path(settings.STATIC_ROOT).resolve()}
     for finder in get_finders():
         for storage in getattr(finder, "storages", {}).values():

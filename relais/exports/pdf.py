@@ -48,6 +48,7 @@ def html_to_pdf(html: str) -> bytes:
     # Imported here: loading WeasyPrint (pango, fonts) costs a second the web process rarely needs.
     from weasyprint import HTML
 
+    # Here too: the fetcher module loads WeasyPrint.
     from relais.exports.fetcher import StaticFilesFetcher
 
     return bytes(HTML(string=html, url_fetcher=StaticFilesFetcher()).write_pdf())
@@ -195,6 +196,7 @@ def _render_counted(html: str) -> tuple[int, bytes]:
     # Imported here, as in html_to_pdf: WeasyPrint loads only where a PDF is made.
     from weasyprint import HTML
 
+    # Here too: the fetcher module loads WeasyPrint.
     from relais.exports.fetcher import StaticFilesFetcher
 
     document = HTML(string=html, url_fetcher=StaticFilesFetcher()).render()

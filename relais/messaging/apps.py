@@ -3,12 +3,12 @@ from typing import Any
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 
+from relais.core.fts import search_document
+
 
 def _register_search_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
     """SQLite's search triggers analyse text in Python (relais.messaging.search_sql)."""
     if connection.vendor == "sqlite":
-        from relais.core.fts import search_document
-
         connection.connection.create_function(
             "relais_search_doc", -1, search_document, deterministic=True
         )

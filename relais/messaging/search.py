@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from relais.clients.models import Client
 from relais.core.errors import PermissionDenied, ValidationFailed
-from relais.core.fts import SEARCH_MAX, SearchQuery, parse_query
-from relais.messaging.models import Message, ReadState
+from relais.core.fts import SEARCH_MAX, SearchQuery, first_match, parse_query
+from relais.messaging.models import Message, ReadState, Reply
 from relais.messaging.selectors import ROW_FIELDS, page_with_unread, visible_messages
 from relais.tenancy import permissions as perms
 from relais.tenancy.models import User
@@ -176,9 +176,6 @@ def message_search_count(*, user: User, filters: SearchFilters, cap: int = COUNT
 def reply_excerpts(messages: list[Message], query: SearchQuery) -> dict[Any, str]:
     """For results whose subject, body and contact hold none of the query's words: the text
     of their first reply that does (one query for the page)."""
-    from relais.core.fts import first_match
-    from relais.messaging.models import Reply
-
     stems = query.stems
     if not stems:
         return {}

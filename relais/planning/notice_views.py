@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from relais.clients.models import Client
 from relais.clients.selectors import access_client_by_id
 from relais.core.errors import ValidationFailed
-from relais.planning.models import Notice, NoticeSettings
+from relais.planning.models import NoticeSettings
 from relais.planning.notices import (
     ABSENCE,
     DELAY,
@@ -32,10 +32,11 @@ from relais.planning.notices import (
     TEXT_MAX,
     NoticeInput,
     NoticePreview,
+    NoticeSent,
     default_text,
     notice_deliveries,
     notice_preview,
-    notice_send,
+    notice_send_with_copies,
     notice_settings_update,
     require_notice_right,
 )
@@ -138,13 +139,14 @@ def _render(request: HttpRequest, context: dict[str, Any], status: int = 200) ->
     return render(request, template, context, status=status)
 
 
-def _sent(request: HttpRequest, client: Client, notice: Notice, created: bool) -> HttpResponse:
+def _sent(request: HttpRequest, client: Client, sent: NoticeSent) -> HttpResponse:
+    notice, created = sent.notice, sent.created
     context: dict[str, Any] = {
         "client": client,
         "notice": notice,
         "created": created,
         "subject": notice.message.subject if notice.message is not None else "",
-        "deliveries": notice_deliveries(notice),
+        "deliveries": notice_deliveries(notice, sent.deliveries),
         "thread_url": reverse("ui:thread", args=[notice.message_id]),
         "week_url": reverse("ui:planning:week", args=[client.id]) + f"?semaine={notice.date}",
         "page": not is_htmx(request),
@@ -173,10 +175,10 @@ def notice_view(request: HttpRequest, client_id: str) -> HttpResponse:
     data = _input(request, values)
     try:
         if action == "send":
-            notice, created = notice_send(
+            sent = notice_send_with_copies(
                 author=user, client=client, data=data, idempotency_key=values["key"]
             )
-            return _sent(request, client, notice, created)
+            return _sent(request, client, sent)
         if action == "save_text":
             config = notice_settings_update(
                 user=user, client=client, kind=str(values["kind"]), text=values["text"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from relais.audit.models import AuditEvent
+from relais.audit.services import audit_record
 from relais.core.errors import NotFound, ValidationFailed
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import require_right
@@ -34,9 +36,6 @@ def role_set_permissions(*, user: User, role: Role, permissions: list[str]) -> R
     added = [code for code in role.permissions if code not in before]
     removed = [code for code in before if code not in role.permissions]
     if added or removed:
-        from relais.audit.models import AuditEvent
-        from relais.audit.services import audit_record
-
         audit_record(
             permanence_id=user.permanence_id,
             actor=user,

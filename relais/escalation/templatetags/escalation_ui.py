@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relais.escalation.models import Escalation
+from relais.escalation.selectors import alerts_for_user, escalation_cached, on_call_now
 from relais.messaging.models import Message
+from relais.tenancy import permissions as perms
 
 register = template.Library()
 
@@ -58,8 +60,6 @@ def ack_badges_for(threads: Any) -> dict[Any, list[tuple[str, str]]]:
 
 @register.simple_tag
 def message_escalation(message: Message) -> Escalation | None:
-    from relais.escalation.selectors import escalation_cached
-
     return escalation_cached(message)
 
 
@@ -101,8 +101,6 @@ def on_call_line(client: Any) -> str:
     """« Astreinte : Dr Girard jusqu'à 08:00 », or "" when the client has no rota."""
     if not (client.on_call or {}).get("weekly") and not (client.on_call or {}).get("exceptions"):
         return ""
-    from relais.escalation.selectors import on_call_now
-
     now = on_call_now(client=client)
     if now["person"] is None:
         return _("Astreinte : personne à cette heure")
@@ -114,8 +112,6 @@ def on_call_line(client: Any) -> str:
 
 @register.simple_tag(takes_context=True)
 def escalation_alerts(context: Any) -> list[dict[str, Any]]:
-    from relais.escalation.selectors import alerts_for_user
-
     user = context.get("me") or getattr(context.get("request"), "user", None)
     if user is None or not getattr(user, "is_staff_user", False):
         return []
@@ -124,8 +120,6 @@ def escalation_alerts(context: Any) -> list[dict[str, Any]]:
 
 @register.filter
 def has_on_call_right(user: Any) -> bool:
-    from relais.tenancy import permissions as perms
-
     return bool(
         user and getattr(user, "is_staff_user", False) and user.has_right(perms.MESSAGES_ON_CALL)
     )

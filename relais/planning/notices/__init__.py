@@ -46,9 +46,11 @@ from relais.planning.notices.rules import (
     require_notice_right,
 )
 from relais.planning.notices.send import (
+    NoticeSent,
     notice_body,
     notice_deliveries,
     notice_send,
+    notice_send_with_copies,
     notice_subject,
 )
 
@@ -69,6 +71,7 @@ __all__ = [
     "NoticeInput",
     "NoticePreview",
     "NoticeRecipient",
+    "NoticeSent",
     "build_preview",
     "default_text",
     "notice_allowed",
@@ -76,6 +79,7 @@ __all__ = [
     "notice_deliveries",
     "notice_preview",
     "notice_send",
+    "notice_send_with_copies",
     "notice_settings_of",
     "notice_settings_update",
     "notice_subject",

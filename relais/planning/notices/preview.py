@@ -151,63 +151,52 @@ def _fill(text: str, *, client: Client, appointment: Appointment, minutes: int |
     )
 
 
-def build_preview(
-    *,
-    client: Client,
-    config: NoticeSettings,
-    data: NoticeInput,
-    today: dt.date,
-    lock: bool = False,
-) -> NoticePreview:
-    """Checks everything (all errors at once, French, on their fields) and computes who is told
-    what. Reads the period's booked appointments with their contacts: one query (locked for
-    the transaction when lock)."""
-    errors = Errors()
-    kind = str(data.kind or "")
-    if kind not in KIND_LABELS:
-        errors.add("kind", "Type d'avis invalide : retard ou absence.")
-    day: dt.date | None = None
+def _start_date(value: Any, today: dt.date, errors: Errors) -> dt.date | None:
     try:
-        day = parse_date(data.date, field="date", label="Date")
+        day = parse_date(value, field="date", label="Date")
     except ValidationFailed as exc:
         errors.capture(exc)
-    if day is not None and day < today:
+        return None
+    if day < today:
         errors.add("date", "La date est passée : on ne prévient que pour aujourd'hui ou après.")
-    to_date = day
+    return day
+
+
+def _delay_fields(data: NoticeInput, errors: Errors) -> tuple[dt.time | None, int | None]:
+    """A delay's start time and minutes (None where invalid, the error noted)."""
     from_time: dt.time | None = None
     minutes: int | None = None
-    if kind == DELAY:
-        try:
-            from_time = parse_time(data.from_time, field="from_time")
-        except ValidationFailed as exc:
-            errors.capture(exc)
-        try:
-            minutes = _parse_minutes(data.minutes)
-        except ValidationFailed as exc:
-            errors.capture(exc)
-    elif kind == ABSENCE and data.to_date not in (None, ""):
-        try:
-            to_date = parse_date(data.to_date, field="to_date", label="Date de fin")
-        except ValidationFailed as exc:
-            errors.capture(exc)
-            to_date = None
-        if day is not None and to_date is not None:
-            if to_date < day:
-                errors.add(
-                    "to_date", "La période est vide : la date de fin précède la date de début."
-                )
-            elif (to_date - day).days >= ABSENCE_MAX_DAYS:
-                errors.add(
-                    "to_date", f"Une absence se prévient sur {ABSENCE_MAX_DAYS} jours au plus."
-                )
-    text = ""
-    if kind in KIND_LABELS:
-        typed = data.text if data.text not in (None, "") else default_text(config, kind)
-        text = clean_notice_text(typed, errors)
-    excluded = _excluded(data.exclude, errors)
-    errors.raise_if_any()
-    assert day is not None and to_date is not None
+    try:
+        from_time = parse_time(data.from_time, field="from_time")
+    except ValidationFailed as exc:
+        errors.capture(exc)
+    try:
+        minutes = _parse_minutes(data.minutes)
+    except ValidationFailed as exc:
+        errors.capture(exc)
+    return from_time, minutes
 
+
+def _absence_end(value: Any, day: dt.date | None, errors: Errors) -> dt.date | None:
+    """An absence's end date, checked against its start (None where invalid)."""
+    try:
+        to_date = parse_date(value, field="to_date", label="Date de fin")
+    except ValidationFailed as exc:
+        errors.capture(exc)
+        return None
+    if day is not None:
+        if to_date < day:
+            errors.add("to_date", "La période est vide : la date de fin précède la date de début.")
+        elif (to_date - day).days >= ABSENCE_MAX_DAYS:
+            errors.add("to_date", f"Une absence se prévient sur {ABSENCE_MAX_DAYS} jours au plus.")
+    return to_date
+
+
+def _booked(
+    client: Client, day: dt.date, to_date: dt.date, from_time: dt.time | None, lock: bool
+) -> list[Appointment]:
+    """The period's booked appointments with their contacts, in order: one query (locked for
+    the transaction when lock)."""
     qs = Appointment.objects.filter(
         client_id=client.id, status=Appointment.BOOKED, date__range=(day, to_date)
     )
@@ -215,9 +204,20 @@ def build_preview(
         qs = qs.filter(start__gte=from_time)
     if lock:
         qs = qs.select_for_update(of=("self",))
-    appointments = list(
-        qs.select_related("contact", "type").order_by("date", "start", "created_at")
-    )
+    return list(qs.select_related("contact", "type").order_by("date", "start", "created_at"))
+
+
+def _recipients(
+    appointments: list[Appointment],
+    *,
+    client: Client,
+    text: str,
+    minutes: int | None,
+    excluded: set[Any],
+    errors: Errors,
+) -> list[NoticeRecipient]:
+    """Each contact once, of its first appointment, with its channel and filled text; an SMS
+    over the segment cap is an error on `text`."""
     recipients: list[NoticeRecipient] = []
     seen: set[Any] = set()
     cap = settings.RELAIS_SMS_MAX_SEGMENTS
@@ -249,6 +249,44 @@ def build_preview(
                 included=contact.id not in excluded,
             )
         )
+    return recipients
+
+
+def build_preview(
+    *,
+    client: Client,
+    config: NoticeSettings,
+    data: NoticeInput,
+    today: dt.date,
+    lock: bool = False,
+) -> NoticePreview:
+    """Checks everything (all errors at once, French, on their fields) and computes who is told
+    what. Reads the period's booked appointments with their contacts: one query (locked for
+    the transaction when lock)."""
+    errors = Errors()
+    kind = str(data.kind or "")
+    if kind not in KIND_LABELS:
+        errors.add("kind", "Type d'avis invalide : retard ou absence.")
+    day = _start_date(data.date, today, errors)
+    to_date = day
+    from_time: dt.time | None = None
+    minutes: int | None = None
+    if kind == DELAY:
+        from_time, minutes = _delay_fields(data, errors)
+    elif kind == ABSENCE and data.to_date not in (None, ""):
+        to_date = _absence_end(data.to_date, day, errors)
+    text = ""
+    if kind in KIND_LABELS:
+        typed = data.text if data.text not in (None, "") else default_text(config, kind)
+        text = clean_notice_text(typed, errors)
+    excluded = _excluded(data.exclude, errors)
+    errors.raise_if_any()
+    assert day is not None and to_date is not None
+
+    appointments = _booked(client, day, to_date, from_time, lock)
+    recipients = _recipients(
+        appointments, client=client, text=text, minutes=minutes, excluded=excluded, errors=errors
+    )
     errors.raise_if_any()
     return NoticePreview(
         client=client,

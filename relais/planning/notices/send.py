@@ -4,6 +4,7 @@ the journal lines, in one transaction; idempotent."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,6 +15,8 @@ from relais.core.errors import ValidationFailed
 from relais.core.phones import display_phone
 from relais.core.queries import first_or_none
 from relais.delivery.models import Delivery
+from relais.delivery.services import deliveries_enqueue_on_commit
+from relais.messaging.models import Message
 from relais.messaging.summaries import summary_message_build
 from relais.planning.formats import day_long, duration_fr, period_fr, time_fr
 from relais.planning.models import Appointment, Movement, Notice
@@ -95,11 +98,31 @@ def _existing_for_key(author: User, key: str) -> Notice | None:
     return first_or_none(Notice.objects.filter(author=author, idempotency_key=key))
 
 
+@dataclass(frozen=True)
+class NoticeSent:
+    """What a send answers: the notice, whether this call wrote it, and the copies it wrote
+    (in the order they were made; None when an idempotency key replays the first notice)."""
+
+    notice: Notice
+    created: bool
+    deliveries: list[Delivery] | None = None
+
+
 def notice_send(
     *, author: User, client: Client, data: NoticeInput, idempotency_key: str = ""
 ) -> tuple[Notice, bool]:
     """Warns the contacts (see the module's doc); returns (notice, created). The same
     idempotency key answers with the first notice and writes nothing."""
+    sent = notice_send_with_copies(
+        author=author, client=client, data=data, idempotency_key=idempotency_key
+    )
+    return sent.notice, sent.created
+
+
+def notice_send_with_copies(
+    *, author: User, client: Client, data: NoticeInput, idempotency_key: str = ""
+) -> NoticeSent:
+    """notice_send, answering also with the copies just written (see NoticeSent)."""
     key = (idempotency_key or "").strip()[:120]
     config = require_notice_right(author, client)
     now = timezone.now()
@@ -119,35 +142,32 @@ def notice_send(
                     if not preview.recipients
                     else "Aucun patient à prévenir : tous sont décochés.",
                 )
-            notice = _write(author=author, client=client, preview=preview, key=key, now=now)
+            notice, deliveries = _write(
+                author=author, client=client, preview=preview, key=key, now=now
+            )
     except ValidationFailed:
         # A retry after the first send (its appointments are cancelled now, say) answers
         # with the first notice.
         if existing := _existing_for_key(author, key):
-            return existing, False
+            return NoticeSent(existing, False)
         raise
     except IntegrityError:
         if existing := _existing_for_key(author, key):
-            return existing, False
+            return NoticeSent(existing, False)
         raise
-    return notice, True
+    return NoticeSent(notice, True, deliveries)
 
 
-def _write(
-    *, author: User, client: Client, preview: NoticePreview, key: str, now: dt.datetime
+def _notice_row(
+    *,
+    author: User,
+    client: Client,
+    preview: NoticePreview,
+    message: Message,
+    cancelled: list[Appointment],
+    key: str,
 ) -> Notice:
-    from relais.delivery.services import deliveries_enqueue_on_commit
-
-    cancelled = preview.appointments if preview.cancel_appointments else []
-    subject = notice_subject(preview, len(cancelled))
-    summary = summary_message_build(
-        author=author,
-        client=client,
-        subject=subject,
-        body=notice_body(preview, len(cancelled)),
-        at=now,
-    )
-    notice = Notice(
+    return Notice(
         permanence_id=client.permanence_id,
         client=client,
         author=author,
@@ -158,7 +178,7 @@ def _write(
         minutes=preview.minutes,
         cancel_appointments=preview.cancel_appointments,
         text=preview.text,
-        message=summary.message,
+        message=message,
         recipient_count=len(preview.copies),
         to_call=[
             {"contact": str(r.contact.id), "name": r.contact.name, "phone": r.to}
@@ -167,10 +187,16 @@ def _write(
         cancelled=[str(a.id) for a in cancelled],
         idempotency_key=key,
     )
-    deliveries = [
+
+
+def _copies(
+    client: Client, preview: NoticePreview, message: Message, now: dt.datetime
+) -> list[Delivery]:
+    """One outbox row per contact told, with its own text."""
+    return [
         Delivery(
             permanence_id=client.permanence_id,
-            message=summary.message,
+            message=message,
             channel=Delivery.SMS if r.channel == SMS else Delivery.EMAIL,
             to=r.to,
             to_name=r.contact.name[:160],
@@ -180,9 +206,20 @@ def _write(
         )
         for r in preview.copies
     ]
-    events = [summary.created] + [
-        summary.queued(f"{d.get_channel_display()} → {d.to_name} ({d.to})") for d in deliveries
-    ]
+
+
+def _movements(
+    *,
+    author: User,
+    client: Client,
+    preview: NoticePreview,
+    notice: Notice,
+    subject: str,
+    cancelled: list[Appointment],
+    now: dt.datetime,
+) -> list[Movement]:
+    """The journal lines: one per cancelled appointment (marked cancelled in memory), then the
+    notice's own."""
     movements = []
     for appointment in cancelled:
         appointment.status = Appointment.CANCELLED
@@ -213,6 +250,43 @@ def _write(
             detail=f"{KIND_LABELS[preview.kind]} — {_when(preview)}"[:500],
         )
     )
+    return movements
+
+
+def _write(
+    *, author: User, client: Client, preview: NoticePreview, key: str, now: dt.datetime
+) -> tuple[Notice, list[Delivery]]:
+    """Writes the notice and everything that goes with it; returns it and its copies."""
+    cancelled = preview.appointments if preview.cancel_appointments else []
+    subject = notice_subject(preview, len(cancelled))
+    summary = summary_message_build(
+        author=author,
+        client=client,
+        subject=subject,
+        body=notice_body(preview, len(cancelled)),
+        at=now,
+    )
+    notice = _notice_row(
+        author=author,
+        client=client,
+        preview=preview,
+        message=summary.message,
+        cancelled=cancelled,
+        key=key,
+    )
+    deliveries = _copies(client, preview, summary.message, now)
+    events = [summary.created] + [
+        summary.queued(f"{d.get_channel_display()} → {d.to_name} ({d.to})") for d in deliveries
+    ]
+    movements = _movements(
+        author=author,
+        client=client,
+        preview=preview,
+        notice=notice,
+        subject=subject,
+        cancelled=cancelled,
+        now=now,
+    )
     insert_together([[summary.message], [notice], [summary.read], deliveries, events, movements])
     if cancelled:
         Appointment.objects.filter(
@@ -221,13 +295,12 @@ def _write(
             status=Appointment.CANCELLED, cancelled_at=now, cancelled_by=author, updated_at=now
         )
     deliveries_enqueue_on_commit([d.id for d in deliveries])
-    notice.__dict__["written_deliveries"] = deliveries
-    return notice
+    return notice, deliveries
 
 
-def notice_deliveries(notice: Notice) -> list[Delivery]:
-    """The notice's copies (those just written, else read back), in the order they were made."""
-    written = notice.__dict__.get("written_deliveries")
+def notice_deliveries(notice: Notice, written: list[Delivery] | None = None) -> list[Delivery]:
+    """The notice's copies, in the order they were made: `written` when a send just made them
+    (NoticeSent.deliveries), else read back."""
     if written is not None:
         return list(written)
     if notice.message_id is None:

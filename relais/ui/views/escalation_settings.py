@@ -17,6 +17,7 @@ from relais.clients.selectors import access_client_by_id
 from relais.core.errors import ValidationFailed
 from relais.core.validation import Errors
 from relais.escalation import policy
+from relais.escalation.selectors import on_call_now
 from relais.escalation.services import escalation_settings_set, on_call_set
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import require_right
@@ -161,8 +162,6 @@ def client_on_call(request: HttpRequest, client_id: str) -> HttpResponse:
         else:
             messages.success(request, _("Astreinte et escalade enregistrées."))
             return redirect("ui:client_on_call", client.id)
-    from relais.escalation.selectors import on_call_now
-
     context = {
         "client": client,
         "values": values,

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import urlencode
 
 from relais.clients.models import Client
@@ -193,8 +194,6 @@ def results_context(
 @page(staff_only=True)
 def search_view(request: HttpRequest) -> HttpResponse:
     """« Recherche »: every client's threads visible to me (staff), labelled by client."""
-    from django.urls import reverse
-
     user = current_user(request)
     raw_client = request.GET.get("client", "")
     client = access_client_by_id(user, raw_client) if raw_client else None

@@ -36,6 +36,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from relais.audit.retention import purge_if_due
 from relais.delivery.tasks import send_deliveries
 from relais.delivery.worker import (
     BATCH,
@@ -209,8 +210,6 @@ class Command(BaseCommand):
     def _daily_purge(self) -> None:
         """Once a day, what is past its lifetime goes (relais.audit.retention: small batches,
         one worker at a time). Checked in the database once per day and process."""
-        from relais.audit.retention import purge_if_due
-
         today = timezone.localdate()
         if getattr(self, "_purged_on", None) == today:
             return
