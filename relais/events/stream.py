@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -195,7 +196,17 @@ class Stream:
             hub.unsubscribe(sub)
 
 
-def _stream_response(user: User, request: HttpRequest) -> StreamingHttpResponse:
+# What a stream asked of a WSGI server answers: Django would read an endless async stream to
+# its end before sending anything (a thread and its database connections held for ever). The
+# browser is told to come back in a day; meanwhile the pages keep polling (UI-FRESHNESS.md).
+WSGI_ANSWER = "retry: 86400000\n: live events are served by the ASGI server\n\n"
+
+
+def _stream_response(user: User, request: HttpRequest) -> HttpResponseBase:
+    if isinstance(request, WSGIRequest):
+        refused = HttpResponse(WSGI_ANSWER, content_type="text/event-stream; charset=utf-8")
+        refused["Cache-Control"] = "no-store"
+        return refused
     last = parse_last_id(
         request.headers.get("Last-Event-ID") or request.GET.get("lastEventId") or ""
     )

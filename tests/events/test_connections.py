@@ -14,7 +14,7 @@ from django.db import connection
 from relais.core.processes import ASGI_DB_POOL
 from relais.tenancy.models import ApiToken
 from tests.conftest import World
-from tests.events.servers import web_process
+from tests.events.servers import on_postgres, web_process  # noqa: F401  (the skipif string)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -198,3 +198,22 @@ def test_it_gives_the_screen_pop_to_the_answering_operator_only(world: World):
     other = next(e for e in sophie.events() if e.kind == "call.answered")
     assert "screen_pop" not in other.data
     assert client.events() == []
+
+
+def test_a_wsgi_server_answers_a_short_stream_that_sends_the_browser_back_to_polling(
+    world: Any,
+) -> None:
+    """Under WSGI Django would buffer an endless stream for ever (a thread and its database
+    connections each time a page opens): the answer ends at once and asks for no retry soon."""
+    from django.test import Client
+
+    from relais.events.stream import WSGI_ANSWER
+    from tests.conftest import login
+
+    http: Client = login(world.operateur_a)
+    response = http.get("/events")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/event-stream")
+    assert response.content.decode() == WSGI_ANSWER
+    assert "retry: 86400000" in WSGI_ANSWER
