@@ -154,7 +154,6 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
     )
     if user is None or not user.is_active:
         raise Unauthorized("Identifiant ou mot de passe incorrect.")
-    user = cast(User, user)
     second_factor_check(user=user, code=payload.otp, request=request)
     # A successful login, as for the pages: clears the failure count, records last_login.
     user_logged_in.send(sender=user.__class__, request=request, user=user)

@@ -82,7 +82,7 @@ def _message_data(message: Message) -> dict[str, Any]:
         "is_vad": message.is_vad,
         "contact": str(message.contact_id) if message.contact_id else None,
         "replies": [
-            {"at": _iso(r.created_at), "author": r.author.name, "body": r.body}
+            {"at": _iso(r.created_at), "author": r.sender_label, "body": r.body}
             for r in message.replies.all()
         ],
         "copies": [

@@ -14,7 +14,7 @@ from django.core.exceptions import SuspiciousFileOperation
 
 
 class FileSystemFinder(finders.FileSystemFinder):
-    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> Any:  # type: ignore[override]
+    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> Any:
         try:
             return super().find(path, find_all=find_all, **kwargs)  # type: ignore[call-overload]
         except SuspiciousFileOperation:
@@ -22,7 +22,7 @@ class FileSystemFinder(finders.FileSystemFinder):
 
 
 class AppDirectoriesFinder(finders.AppDirectoriesFinder):
-    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> Any:  # type: ignore[override]
+    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> Any:
         try:
             return super().find(path, find_all=find_all, **kwargs)  # type: ignore[call-overload]
         except SuspiciousFileOperation:

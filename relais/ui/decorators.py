@@ -49,7 +49,7 @@ def page(*, staff_only: bool = False) -> Callable[[ViewFunc], ViewFunc]:
                         redirect_to_login(request.get_full_path())["Location"]
                     )
                 return redirect_to_login(request.get_full_path())
-            if staff_only and not cast(User, user).is_staff_user:
+            if staff_only and not user.is_staff_user:
                 return forbidden(request)
             try:
                 return view(request, *args, **kwargs)

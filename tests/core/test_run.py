@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from io import StringIO
 from typing import Any
 
@@ -23,7 +24,7 @@ class FakePopen:
 @pytest.fixture
 def launch(monkeypatch: Any) -> Any:
     FakePopen.launched = []
-    monkeypatch.setattr(relais_run.subprocess, "Popen", FakePopen)
+    monkeypatch.setattr(subprocess, "Popen", FakePopen)
     monkeypatch.setattr(relais_run, "supervise", lambda processes, err: 0)
 
     def run(*args: str) -> str:
