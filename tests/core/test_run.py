@@ -42,7 +42,10 @@ def test_it_points_the_copies_links_to_the_port_it_serves(launch: Any, monkeypat
     assert [env["SITE_URL"] for _, env in FakePopen.launched] == ["http://127.0.0.1:8101"] * 2
     worker, server = (cmd for cmd, _ in FakePopen.launched)
     assert worker[-1] == "relais_worker"
-    assert server[-4:] == ["relais_runserver", "--noreload", "--skip-checks", "127.0.0.1:8101"]
+    # The demo's web server is uvicorn (pages and live event streams), on that port.
+    assert server[1:4] == ["-m", "uvicorn", "config.asgi:application"]
+    assert server[server.index("--host") + 1] == "127.0.0.1"
+    assert server[server.index("--port") + 1] == "8101"
     assert "Liens des copies e-mail et SMS : http://127.0.0.1:8101/" in out
 
 

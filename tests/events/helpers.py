@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -99,7 +100,10 @@ def run(coro: Any) -> Any:
         finally:
             await sync_to_async(connections.close_all)()
 
-    return asyncio.run(scenario())
+    # In a thread of its own: a browser test's Playwright may have left its event loop
+    # running in this one, where asyncio.run refuses to start.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, scenario()).result()
 
 
 def db(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -205,13 +205,12 @@ def test_a_wsgi_server_answers_a_short_stream_that_sends_the_browser_back_to_pol
 ) -> None:
     """Under WSGI Django would buffer an endless stream for ever (a thread and its database
     connections each time a page opens): the answer ends at once and asks for no retry soon."""
-    from django.test import Client
+    from django.test import RequestFactory
 
-    from relais.events.stream import WSGI_ANSWER
-    from tests.conftest import login
+    from relais.events.stream import WSGI_ANSWER, _stream_response
 
-    http: Client = login(world.operateur_a)
-    response = http.get("/events")
+    request = RequestFactory().get("/events")  # a WSGIRequest, as gunicorn or runserver give
+    response = _stream_response(world.operateur_a, request)
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/event-stream")

@@ -26,6 +26,7 @@ CREATED_FR: dict[str, str] = {
     "appointment motifs": "motifs de rendez-vous",
     "appointments": "rendez-vous",
     "notice day appointments": "rendez-vous du jour à prévenir (« Prévenir »)",
+    "dedicated numbers": "numéros dédiés",
 }
 
 
