@@ -13,6 +13,7 @@ from relais.calls.models import Call
 from relais.clients.models import Client
 from relais.core.errors import NotFound, PermissionDenied, ValidationFailed
 from relais.core.queries import first_or_none
+from relais.messaging.selectors import visible_messages
 from relais.tenancy import permissions as perms
 from relais.tenancy.access import parse_id
 from relais.tenancy.models import User
@@ -37,7 +38,6 @@ def _require_reader(user: User, *, client: Client | None) -> None:
 def _with_related(qs: QuerySet[Call], user: User) -> QuerySet[Call]:
     """With client, contact, who answered, and the messages written during each call that
     the reader may see (`messages_seen`)."""
-    from relais.messaging.selectors import visible_messages
 
     visible = visible_messages(user).only("id", "call_id", "subject", "created_at")
     return qs.select_related("client", "contact", "answered_by").prefetch_related(

@@ -15,6 +15,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from relais.calls.models import WITHHELD, Call
+from relais.calls.screen_pop import screen_pop
 from relais.clients.models import Client, ClientNumber, Contact
 from relais.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from relais.core.phones import DEFAULT_REGION, normalize_phone
@@ -331,7 +332,6 @@ def call_data(call: Call) -> dict[str, Any]:
 
 
 def _announce(call: Call, kind: str, *, pop: bool = False) -> None:
-    from relais.calls.screen_pop import screen_pop
 
     data = call_data(call)
     if pop and call.answered_by is not None and call.client is not None:

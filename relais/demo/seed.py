@@ -17,13 +17,16 @@ from django.db import transaction
 from django.db.models import Case, DateTimeField, F, Value, When
 from django.utils import timezone
 
-from relais.clients.models import Client, ClientShare, Company, Contact, Instruction
+from relais.calls.services import secrets_for
+from relais.clients.models import Client, ClientNumber, ClientShare, Company, Contact, Instruction
 from relais.clients.services import contact_create
 from relais.core.phones import normalize_phone
 from relais.delivery.models import Delivery
 from relais.demo import PASSWORD
 from relais.demo.aids_demo import aids_demo_seed
 from relais.demo.data import (
+    DEMO_EXTENSIONS,
+    DEMO_LINES,
     Ago,
     At,
     MessageSpec,
@@ -140,9 +143,6 @@ class _Seeder:
         clients: dict[str, Client],
         users: dict[str, User],
     ) -> None:
-        from relais.calls.services import secrets_for
-        from relais.clients.models import ClientNumber
-        from relais.demo.data import DEMO_EXTENSIONS, DEMO_LINES
 
         pattern = DEMO_LINES.get(spec.slug)
         if pattern is not None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from relais.messaging.selectors import visible_messages
 from relais.tenancy import permissions as perms
 from relais.tenancy.models import User
 
@@ -98,7 +99,6 @@ def first_pass(reader: Reader, event: EventRow) -> bool | None:
 
 def client_visible(user: User, message_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     """The messages of message_ids that a client user may see (one query)."""
-    from relais.messaging.selectors import visible_messages
 
     if not message_ids:
         return set()

@@ -25,7 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from django.conf import settings
+from psycopg.conninfo import make_conninfo
 
 from relais.events.audience import EventRow
 
@@ -53,7 +55,6 @@ class _Listener:
         self.task = loop.create_task(self.run())
 
     async def run(self) -> None:
-        import psycopg
 
         delay = 0.2
         while True:
@@ -121,7 +122,6 @@ def _row(values: Sequence[Any]) -> EventRow:
 
 def conninfo() -> str:
     """libpq connection string of the default database (the listener's own connections)."""
-    from psycopg.conninfo import make_conninfo
 
     db = settings.DATABASES["default"]
     params = {
@@ -146,6 +146,7 @@ class Hub:
 
     async def subscribe(self, permanence_id: uuid.UUID) -> Subscriber:
         """A queue of this permanence's events; live from the moment this returns."""
+        # Imported here: relais.events.publish and .stream import the hub when they load.
         from relais.events.publish import backend
 
         loop = asyncio.get_running_loop()
@@ -165,6 +166,7 @@ class Hub:
     async def _prune(self) -> None:
         """Every few minutes, a process with open streams deletes the events past the replay
         window (several processes doing it at once only delete nothing twice)."""
+        # Imported here: relais.events.publish and .stream import the hub when they load.
         from relais.events.publish import events_prune
         from relais.events.stream import db
 

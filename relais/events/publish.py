@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from relais.events.hub import hub
 from relais.events.models import Event
 
 CHANNEL = "relais_events"
@@ -87,7 +88,6 @@ def event_publish(
         data=data,
         at=at,
     )
-    from relais.events.hub import hub
 
     transaction.on_commit(lambda: hub.deliver_threadsafe([event]))
 

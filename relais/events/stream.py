@@ -24,12 +24,15 @@ from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth import get_user
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 
+from relais.api.auth import BearerAuth
+from relais.calls.selectors import missed_today_count
 from relais.events.audience import (
     EventRow,
     Reader,
@@ -39,6 +42,8 @@ from relais.events.audience import (
     shape,
 )
 from relais.events.hub import hub
+from relais.events.models import Event
+from relais.messaging.selectors import menu_counts
 from relais.tenancy.models import User
 
 T = TypeVar("T")
@@ -93,7 +98,6 @@ def parse_last_id(raw: str | None) -> int | None:
 
 
 def _replay(permanence_id: uuid.UUID, after: int) -> list[EventRow]:
-    from relais.events.models import Event
 
     since = timezone.now() - dt.timedelta(seconds=settings.RELAIS_EVENTS_KEEP)
     rows = Event.objects.filter(permanence_id=permanence_id, id__gt=after, at__gte=since)
@@ -101,8 +105,6 @@ def _replay(permanence_id: uuid.UUID, after: int) -> list[EventRow]:
 
 
 def _counts(user: User) -> dict[str, int]:
-    from relais.calls.selectors import missed_today_count
-    from relais.messaging.selectors import menu_counts
 
     counts = menu_counts(user)
     counts["missed_calls"] = missed_today_count(user=user)
@@ -224,7 +226,6 @@ def _refuse(status: int, detail: str) -> HttpResponse:
 
 
 def _session_user(request: HttpRequest) -> User | None:
-    from django.contrib.auth import get_user
 
     user = get_user(request)
     return user if user.is_authenticated and user.is_active else None  # type: ignore[return-value]
@@ -241,7 +242,6 @@ async def page_events(request: HttpRequest) -> HttpResponseBase:
 
 
 def _bearer_user(header: str) -> User | None:
-    from relais.api.auth import BearerAuth
 
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

@@ -9,8 +9,9 @@ class InboundConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported once the app registry is ready: the receiver reaches the models.
         from anymail.signals import inbound
 
-        from relais.inbound.receivers import on_provider_inbound
+        from relais.inbound.receivers import on_provider_inbound  # (the same reason)
 
         inbound.connect(on_provider_inbound, dispatch_uid="relais-inbound-provider")

@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
+from relais.calls.selectors import missed_today_count
 from relais.messaging import selectors
 from relais.messaging.selectors import menu_counts
 from relais.tenancy import permissions as perms
@@ -50,7 +51,6 @@ class Menu:
     @cached_property
     def missed_calls(self) -> int:
         """Missed calls of the day (only read when the menu shows the journal's entry)."""
-        from relais.calls.selectors import missed_today_count
 
         return missed_today_count(user=self.user)
 

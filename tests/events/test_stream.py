@@ -214,5 +214,5 @@ def test_a_wsgi_server_answers_a_short_stream_that_sends_the_browser_back_to_pol
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/event-stream")
-    assert response.content.decode() == WSGI_ANSWER
+    assert response.content.decode() == WSGI_ANSWER  # type: ignore[attr-defined]
     assert "retry: 86400000" in WSGI_ANSWER

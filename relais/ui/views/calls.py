@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from relais.api.calls import integrations_out
 from relais.calls.models import Call
 from relais.calls.screen_pop import screen_pop
 from relais.calls.selectors import access_call_by_id, call_list, ringing_calls
@@ -144,7 +145,6 @@ def take_view(request: HttpRequest, call_id: str) -> JsonResponse:
 def telephony_view(request: HttpRequest) -> HttpResponse:
     """« Standard téléphonique » (gérant): the CTI address to give the PBX, the inbound
     address, their regeneration, and the staff's extensions."""
-    from relais.api.calls import integrations_out
 
     user = current_user(request)
     require_integrations_right(user)

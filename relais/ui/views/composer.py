@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from relais.calls.selectors import call_for_send
+from relais.calls.selectors import access_call_by_id, call_for_send
 from relais.clients.models import Client
 from relais.clients.selectors import access_client_by_id, access_contact_by_id, instruction_list
-from relais.core.errors import PermissionDenied, ValidationFailed
+from relais.core.errors import NotFound, PermissionDenied, ValidationFailed
 from relais.core.inputs import CC_MAX
 from relais.messaging import rules
 from relais.messaging.attachments import KINDS as ATTACH_KINDS
@@ -116,8 +116,6 @@ def _initial_values(client: Client, templates: list[Any], user: User) -> dict[st
 def call_values(user: User, client: Client, call_id: str) -> dict[str, Any]:
     """The composer of a screen pop: the call it is written during, its caller as contact, or
     « Nouveau contact » opened with the caller's number when the caller is unknown."""
-    from relais.calls.selectors import access_call_by_id
-    from relais.core.errors import NotFound
 
     try:
         call = access_call_by_id(user, call_id)
