@@ -186,6 +186,11 @@ def test_it_closes_an_open_list_on_esc_and_asks_before_dropping_changes(
     assert questions == []
     # Esc now: the changes are not thrown away unasked.
     page.keyboard.press("Escape")
+    # The question reaches the handler asynchronously: let the page's events through first.
+    for _ in range(40):
+        if questions:
+            break
+        page.wait_for_timeout(50)
     expect(dialog).to_be_visible()
     assert questions == ["Abandonner ce message ? Ce qui a été saisi ou choisi sera perdu."]
     expect(dialog.get_by_label("Urgent")).to_be_checked()
