@@ -195,7 +195,13 @@ class Stream:
             hub.unsubscribe(sub)
 
 
-def _stream_response(user: User, request: HttpRequest) -> StreamingHttpResponse:
+def _stream_response(user: User, request: HttpRequest) -> HttpResponseBase:
+    if not hasattr(request, "scope"):
+        # Under a WSGI server (the test live server, a bare runserver) a stream would hold a
+        # thread forever: refuse it, and the pages keep polling.
+        return _refuse(
+            503, "Flux d'événements indisponible sur ce serveur : rechargement périodique."
+        )
     last = parse_last_id(
         request.headers.get("Last-Event-ID") or request.GET.get("lastEventId") or ""
     )
