@@ -14,11 +14,11 @@ from django.db import connection
 from relais.core.processes import ASGI_DB_POOL
 from relais.tenancy.models import ApiToken
 from tests.conftest import World
-from tests.events.servers import on_postgres, web_process  # noqa: F401  (the skipif string)
+from tests.events.servers import on_postgres, web_process
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif("not on_postgres()", reason="PostgreSQL's connections are counted"),
+    pytest.mark.skipif(not on_postgres(), reason="PostgreSQL's connections are counted"),
 ]
 
 

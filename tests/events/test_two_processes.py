@@ -13,11 +13,11 @@ import pytest
 from relais.tenancy.models import ApiToken
 from tests.conftest import World
 from tests.events.helpers import parse
-from tests.events.servers import on_postgres, web_process  # noqa: F401  (the skipif string)
+from tests.events.servers import on_postgres, web_process
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif("not on_postgres()", reason="fan-out between processes: PostgreSQL"),
+    pytest.mark.skipif(not on_postgres(), reason="fan-out between processes: PostgreSQL"),
 ]
 
 
