@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -101,9 +102,15 @@ def run(coro: Any) -> Any:
             await sync_to_async(connections.close_all)()
 
     # In a thread of its own: a browser test's Playwright may have left its event loop
-    # running in this one, where asyncio.run refuses to start.
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, scenario()).result()
+    # running in this one, where asyncio.run refuses to start. Django's async-safety checks
+    # are on while it runs (the browser tests' set-up turns them off for the session).
+    unsafe = os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, scenario()).result()
+    finally:
+        if unsafe is not None:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = unsafe
 
 
 def db(fn: Callable[..., Any]) -> Callable[..., Any]:

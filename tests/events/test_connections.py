@@ -22,11 +22,17 @@ pytestmark = [
 ]
 
 
+# The web process's connections carry this name (libpq reads PGAPPNAME): what other tests or
+# this process hold is not counted.
+APP_NAME = "relais-web-under-test"
+
+
 def held_connections() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()"
+            "AND application_name = %s",
+            [APP_NAME],
         )
         return int(cursor.fetchone()[0])
 
@@ -36,7 +42,7 @@ def test_it_holds_a_bounded_number_of_connections_with_idle_keep_alive_clients(
 ):
     token = ApiToken.issue(world.operateur_a)
     headers = {"Authorization": f"Bearer {token}"}
-    with web_process(tmp_path) as port:
+    with web_process(tmp_path, PGAPPNAME=APP_NAME) as port:
         clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(30)]
         failures: list[int] = []
 
