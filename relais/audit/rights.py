@@ -95,7 +95,7 @@ def _message_data(message: Message) -> dict[str, Any]:
 def _messages(qs: Any) -> list[dict[str, Any]]:
     rows = (
         qs.select_related("author")
-        .prefetch_related("replies__author", "deliveries")
+        .prefetch_related("replies__author", "replies__sender_contact", "deliveries")
         .order_by("created_at", "id")
     )
     return [_message_data(m) for m in rows]
