@@ -547,10 +547,16 @@ class Generator:
                 "status", "due_date", "done_by_id", "done_at", "is_urgent", "is_private",
                 "is_vad", "is_client_remark", "contact_id", "template_id", "copy_circle",
                 "copy_email", "copy_sms", "copy_fax", "attach", "last_activity_at",
-                "reply_count", "idempotency_key",
+                "reply_count", "idempotency_key", "call_id",
             ],
         )  # fmt: skip
-        replies = TextCopy(Reply, ["id", "created_at", "message_id", "author_id", "body"])
+        replies = TextCopy(
+            Reply,
+            [
+                "id", "created_at", "message_id", "author_id", "body", "via",
+                "sender_contact_id", "sender_name", "note",
+            ],
+        )  # fmt: skip
         recipients = TextCopy(Recipient, ["message_id", "user_id", "reason"])
         reads = TextCopy(ReadState, ["message_id", "user_id", "read_at"])
         history = TextCopy(HistoryEvent, ["message_id", "actor_id", "kind", "detail", "at"])
@@ -558,7 +564,8 @@ class Generator:
             Delivery,
             [
                 "id", "created_at", "permanence_id", "message_id", "channel", "to", "to_name",
-                "recipient_id", "status", "attempts", "last_error", "next_attempt_at",
+                "recipient_id", "contact_id", "text", "status", "attempts", "last_error",
+                "next_attempt_at",
                 "claimed_at", "claimed_by", "provider_id", "sent_at", "delivered_at",
                 "callback_token", "in_doubt",
             ],
@@ -678,7 +685,7 @@ class Generator:
                         hist.append(f"{mid}\t{NULL}\tcopy_delivered\t{label}\t{delivered_at}\n")
                 deliveries.lines.append(
                     f"{uid(rng)}\t{cs}\t{perm_id}\t{mid}\t{channel}\t{to}\t{to_name}\t{recipient}"
-                    f"\t{status_d}\t{attempts}\t{error}\t{cs}\t{NULL}\t\t{provider}\t{sent_at}"
+                    f"\t{NULL}\t\t{status_d}\t{attempts}\t{error}\t{cs}\t{NULL}\t\t{provider}\t{sent_at}"
                     f"\t{delivered_at}\t{rng.getrandbits(144):036x}\tf\n"
                 )
 
@@ -697,7 +704,9 @@ class Generator:
                 who = client_user if rng.random() < 0.4 else rng.choice(operators)
                 last_author = who
                 at_s = ts(at)
-                replies.lines.append(f"{uid(rng)}\t{at_s}\t{mid}\t{who}\t{rng.choice(REPLIES)}\n")
+                replies.lines.append(
+                    f"{uid(rng)}\t{at_s}\t{mid}\t{who}\t{rng.choice(REPLIES)}\t\t{NULL}\t\t\n"
+                )
                 hist.append(f"{mid}\t{who}\treplied\t\t{at_s}\n")
                 reply_count += 1
             if done_at is not None:
@@ -730,7 +739,7 @@ class Generator:
                 f"\t{t if private else f}\t{t if vad else f}\t{t if remark else f}"
                 f"\t{contact}\t{template}\t{t if copy_circle else f}\t{t if copy_email else f}"
                 f"\t{t if copy_sms else f}\t{t if copy_fax else f}\t{NULL}\t{ts(last)}"
-                f"\t{reply_count}\t\n"
+                f"\t{reply_count}\t\t{NULL}\n"
             )
             if len(messages.lines) >= 20_000:
                 for table in tables:

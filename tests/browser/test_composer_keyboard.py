@@ -19,6 +19,7 @@ f: Any = factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SCREEN = {"width": 1280, "height": 800}
+DISCARD = "Abandonner ce message ? Ce qui a été saisi ou choisi sera perdu."
 
 
 @pytest.fixture
@@ -147,20 +148,13 @@ def test_it_clears_the_search_when_a_contact_is_created_inline(
 
 
 def test_it_closes_an_open_list_on_esc_and_asks_before_dropping_changes(
-    page: Any, live_server: Any, azur: dict[str, Any]
+    page: Any, live_server: Any, azur: dict[str, Any], screenshot: Any
 ) -> None:
     dialog = open_composer(page, live_server, azur)
-    questions: list[str] = []
-
-    def dismiss(question: Any) -> None:
-        questions.append(question.message)
-        question.dismiss()
-
-    page.on("dialog", dismiss)
+    question = dialog.get_by_role("alertdialog", name=DISCARD)
     # No change yet: Esc closes at once, without a question.
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
-    assert questions == []
 
     page.keyboard.press("n")
     expect(dialog.locator("#subject")).to_be_focused()
@@ -176,25 +170,39 @@ def test_it_closes_an_open_list_on_esc_and_asks_before_dropping_changes(
     dialog.locator("#cc-q").press("Escape")
     expect(dialog.locator("#cc-q")).to_be_hidden()
     expect(dialog).to_be_visible()
-    assert questions == []
+    expect(question).to_be_hidden()
     # Esc in the contact list closes the list only.
     dialog.locator("#contact-q").focus()
     expect(dialog.locator("#contact-results")).to_be_visible()
     page.keyboard.press("Escape")
     expect(dialog.locator("#contact-results")).to_be_hidden()
     expect(dialog).to_be_visible()
-    assert questions == []
-    # Esc now: the changes are not thrown away unasked.
+    expect(question).to_be_hidden()
+    # Esc now: the changes are not thrown away unasked; the safe answer has the focus.
     page.keyboard.press("Escape")
-    # The question reaches the handler asynchronously: let the page's events through first.
-    for _ in range(40):
-        if questions:
-            break
-        page.wait_for_timeout(50)
+    expect(question).to_be_visible()
+    expect(question.get_by_role("button", name="Continuer la saisie")).to_be_focused()
+    screenshot("composer-discard-question", full_page=False)
+    # Esc again (no click between) keeps the message: it is never closed unasked.
+    page.keyboard.press("Escape")
+    expect(question).to_be_hidden()
     expect(dialog).to_be_visible()
-    assert questions == ["Abandonner ce message ? Ce qui a été saisi ou choisi sera perdu."]
+    expect(dialog.locator("#contact-q")).to_be_focused()
     expect(dialog.get_by_label("Urgent")).to_be_checked()
     expect(dialog.locator("#contact-chosen")).to_contain_text("Hélène Moreau")
+    # Asked again, « Continuer la saisie » keeps it too; « Abandonner » drops it.
+    page.keyboard.press("Escape")
+    question.get_by_role("button", name="Continuer la saisie").click()
+    expect(question).to_be_hidden()
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    question.get_by_role("button", name="Abandonner").click()
+    expect(dialog).to_be_hidden()
+    # Opened again: a fresh composer, no question left over.
+    page.keyboard.press("n")
+    expect(dialog.locator("#subject")).to_be_focused()
+    expect(question).to_be_hidden()
+    expect(dialog.get_by_label("Urgent")).not_to_be_checked()
 
 
 def test_it_counts_a_template_chosen_as_a_change(
@@ -204,18 +212,13 @@ def test_it_counts_a_template_chosen_as_a_change(
         permanence=azur["doctor"].permanence, name="Rappel", subject="Rappel {contact}", body="x"
     )
     dialog = open_composer(page, live_server, azur)
-    questions: list[str] = []
-
-    def dismiss(question: Any) -> None:
-        questions.append(question.message)
-        question.dismiss()
-
-    page.on("dialog", dismiss)
+    question = dialog.get_by_role("alertdialog", name=DISCARD)
     dialog.get_by_label("Modèle").select_option(label="Rappel")
     expect(dialog.locator("#subject")).to_have_value(re.compile("^Rappel "))
     dialog.locator("#subject").press("Escape")
+    expect(question).to_be_visible()
+    question.get_by_role("button", name="Continuer la saisie").click()
     expect(dialog).to_be_visible()
-    assert len(questions) == 1
     # The template dropped: its empty slot goes (nothing would fill it at sending).
     expect(dialog.locator("#subject")).to_have_value(f"Rappel {SLOT}")
     dialog.get_by_label("Modèle").select_option(label="— Aucun modèle —")

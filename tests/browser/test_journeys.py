@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -235,8 +236,10 @@ def test_it_lets_a_gerant_edit_settings_and_roles_and_keeps_typed_text_on_errors
     expect(dialog.locator("#body")).to_have_value("Texte à ne pas perdre.")
     expect(dialog.locator("#subject")).to_be_focused()
     screenshot("11-composer-errors", full_page=False)
-    page.once("dialog", lambda d: d.accept())  # "Abandonner ce message ?"
     page.keyboard.press("Escape")
+    dialog.get_by_role("alertdialog", name=re.compile("Abandonner ce message")).get_by_role(
+        "button", name="Abandonner"
+    ).click()
     expect(dialog).to_be_hidden()
 
     page.get_by_role("link", name="Coordonnées").click()

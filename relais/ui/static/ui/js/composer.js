@@ -25,16 +25,47 @@
 
   function openComposer(url) {
     dirty = false;
+    var bar = discardBar();
+    if (bar) bar.hidden = true;
     R.openDialog("composer", "composer-body", url, "Ouverture…", focusFirst);
+  }
+
+  /* « Abandonner ce message ? » is asked inside the composer (#composer-discard), not with
+     the browser's confirm(): its answer is a button, the focus goes to « Continuer la saisie »,
+     and Esc there keeps the message. */
+  function discardBar() {
+    return document.getElementById("composer-discard");
+  }
+
+  function askDiscard() {
+    var bar = discardBar();
+    if (!bar.hidden) return;
+    bar._relaisBack = document.activeElement;
+    bar.hidden = false;
+    bar.scrollIntoView({ block: "nearest" });
+    R.$("[data-discard-keep]", bar).focus();
+  }
+
+  function keepEditing() {
+    var bar = discardBar();
+    bar.hidden = true;
+    var back = bar._relaisBack;
+    bar._relaisBack = null;
+    if (!back || !back.isConnected || back === document.body) return;
+    back.focus();
+    // Back in a search field: the list its focus asks for stays closed (it was closed).
+    if (back.matches("input[data-q]")) R.closeList(back);
   }
 
   function closeComposer(force) {
     var d = dialog();
     if (!d || !d.open) return;
     if (!force && dirty) {
-      if (!window.confirm("Abandonner ce message ? Ce qui a été saisi ou choisi sera perdu.")) return;
+      askDiscard();
+      return;
     }
     dirty = false;
+    discardBar().hidden = true;
     R.closeDialog("composer", "composer-body");
   }
 
@@ -56,14 +87,32 @@
     if (ev.target.closest("[data-composer-close]")) {
       ev.preventDefault();
       closeComposer(false);
+      return;
     }
+    if (ev.target.closest("[data-discard-keep]")) {
+      keepEditing();
+      return;
+    }
+    if (ev.target.closest("[data-discard-drop]")) closeComposer(true);
+  });
+
+  // Esc is taken here, on keydown, rather than left to the browser's close request: Chromium
+  // may close a modal dialog without its cancel event (two Esc without a click between), which
+  // would drop the message unasked. An open list took its Esc already (pickers.js stops it).
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Escape" || ev.defaultPrevented) return;
+    var d = dialog();
+    if (!d || !d.open) return;
+    ev.preventDefault();
+    if (!discardBar().hidden) keepEditing();
+    else closeComposer(false);
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     var d = dialog();
     if (d) {
       d.addEventListener("cancel", function (ev) {
-        // Esc: a list open inside took it (pickers.js); otherwise ask first if anything changed.
+        // Any other close request (Esc is taken on keydown above): ask first if anything changed.
         ev.preventDefault();
         if (R.escapeSpent) return;
         closeComposer(false);

@@ -418,6 +418,7 @@
   );
 
   R.pickContact = pickContact;
+  R.closeList = closeList;
   R.openSubform = openSubform;
   R.cancelSubform = cancelSubform;
 })();
