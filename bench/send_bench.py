@@ -445,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
     parser.add_argument("--max-seconds", type=float, default=60, help="cap per phase (60)")
     parser.add_argument("--skip-http", action="store_true", help="in-process only")
+    parser.add_argument("--skip-in-process", action="store_true", help="HTTP only")
     args = parser.parse_args(argv)
 
     url = database_url()
@@ -456,7 +457,11 @@ def main(argv: list[str] | None = None) -> int:
     context = bench_context()
     started_at = timezone.now()
     try:
-        rows = in_process(min(args.sends, 1000), args.max_seconds, context)
+        rows = (
+            []
+            if args.skip_in_process
+            else in_process(min(args.sends, 1000), args.max_seconds, context)
+        )
         if not args.skip_http:
             from django.db import connections
 

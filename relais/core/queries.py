@@ -7,7 +7,7 @@ import secrets
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -73,10 +73,14 @@ class Prepared:
         slots: Sequence[type] = (),
         *,
         max_shapes: int = 32,
+        unused: Callable[[tuple[Any, ...]], set[int]] | None = None,
     ) -> None:
         self.build = build
         self.slot_types = tuple(slots)
         self.max_shapes = max_shapes
+        # The slots a shape does not use at all (by their index), when some shapes leave some
+        # out: a slot it uses must still be found among the parameters.
+        self.unused = unused or (lambda key: set())
         self._shapes: OrderedDict[tuple[Any, ...], _Shape | None] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -94,7 +98,9 @@ class Prepared:
                 self._shapes.move_to_end(shape_key)
                 shape = self._shapes[shape_key]
         if not known:
-            shape = _Shape.compile(self.build, key, self.sentinels(len(values)), connection)
+            shape = _Shape.compile(
+                self.build, key, self.sentinels(len(values)), connection, self.unused(key)
+            )
             with self._lock:
                 self._shapes[shape_key] = shape
                 self._shapes.move_to_end(shape_key)
@@ -138,6 +144,7 @@ class _Shape:
         key: tuple[Any, ...],
         sentinels: list[Any],
         connection: Any,
+        unused: Collection[int] = (),
     ) -> _Shape | None:
         n = len(sentinels)
         qs = build(*key, *sentinels)
@@ -160,7 +167,7 @@ class _Shape:
                 continue
             if found is not None:
                 slots.append((i, *found))
-        if {j for _, j, _ in slots} != set(range(n)):
+        if {j for _, j, _ in slots} != set(range(n)) - set(unused):
             return None
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
         fields = [s[0] for s in compiler.select[: len(names)]]

@@ -117,6 +117,7 @@ def personal(reader: Reader, event: EventRow) -> bool:
 def shape(reader: Reader, event: EventRow) -> dict[str, Any]:
     """The `data` this reader receives: the answering operator alone gets the screen pop."""
     data = dict(event.data)
+    data.pop("moves", None)  # for the streams' recount only
     if "screen_pop" in data and not personal(reader, event):
         data.pop("screen_pop")
     data.setdefault("client", str(event.client_id) if event.client_id else None)

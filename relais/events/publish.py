@@ -101,10 +101,14 @@ def message_event(kind: str, message: Any, *, actor: Any = None, **extra: Any) -
         "actor": str(actor.id) if actor is not None else None,
         **extra,
     }
-    if kind == "message.created" and not _counted(message):
-        # Neither « Urgent », « Remarques clients », « Tâche à faire » nor « Suivi des
-        # tâches » can move: the streams need not recount (relais.events.stream).
-        data["counts"] = False
+    if kind == "message.created":
+        moves = _moves(message)
+        if not moves:
+            # Neither « Urgent », « Remarques clients », « Tâche à faire » nor « Suivi des
+            # tâches » can move: the streams need not recount (relais.events.stream).
+            data["counts"] = False
+        else:
+            data["moves"] = moves
     event_publish(
         permanence_id=message.permanence_id,
         kind=kind,
@@ -115,16 +119,32 @@ def message_event(kind: str, message: Any, *, actor: Any = None, **extra: Any) -
     )
 
 
-def _counted(message: Any) -> bool:
-    """Whether a new message, or a change of its read state, can move a left-menu count."""
-    return bool(message.is_urgent or message.is_client_remark or message.status == "todo")
+def _moves(message: Any, *, read: bool = False) -> list[str]:
+    """The left-menu counts (relais.messaging.selectors.menu_counts) that a new message can
+    move, or a change of its read state (`read`): the streams recount only those. Never sent
+    to readers (relais.events.audience.shape drops it)."""
+    moves = []
+    if message.status == "todo" and not read:
+        moves += ["todo", "follow"]
+    if message.is_urgent:
+        moves.append("urgent")
+    if message.is_client_remark:
+        moves.append("remarks")
+    return moves
 
 
 def message_read_event(message: Any, *, user: Any, read: bool) -> None:
     """message.read, for the reader only: its read state of the thread changed."""
-    data = {"client": str(message.client_id), "message": str(message.id), "read": read}
-    if not _counted(message):
+    data: dict[str, Any] = {
+        "client": str(message.client_id),
+        "message": str(message.id),
+        "read": read,
+    }
+    moves = _moves(message, read=True)
+    if not moves:
         data["counts"] = False
+    else:
+        data["moves"] = moves
     event_publish(
         permanence_id=message.permanence_id,
         kind="message.read",

@@ -8,7 +8,9 @@ database connection while it waits. Each stream:
    already sent;
 3. sends only what its reader may see (relais.events.audience), and after message or call
    events that change them, the reader's left-menu counts (`counts`, at most once per
-   RELAIS_EVENTS_COUNTS_EVERY seconds);
+   RELAIS_EVENTS_COUNTS_EVERY seconds; only the counts the events moved are recounted, all of
+   them every FULL_COUNTS_EVERY seconds at least); under load, what arrives within WRITE_EVERY
+   goes out in one write;
 4. writes a comment line every RELAIS_EVENTS_HEARTBEAT seconds (15) so proxies keep it open.
 """
 
@@ -19,7 +21,9 @@ import datetime as dt
 import json
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
@@ -57,6 +61,12 @@ COUNTING = {
     "call.ended",
 }
 COUNTS_DEBOUNCE = 0.15
+# A busy stream writes at most once per WRITE_EVERY seconds, everything that arrived meanwhile
+# together: with hundreds of open pages, a burst of sends costs one write per page, not one
+# per send per page. A quiet stream writes at once.
+WRITE_EVERY = 0.25
+# How long the counts asked by the streams are gathered before they are computed together.
+COUNTS_GATHER = 0.01
 
 
 async def db(fn: Callable[..., T], *args: Any) -> T:
@@ -104,30 +114,121 @@ def _replay(permanence_id: uuid.UUID, after: int) -> list[EventRow]:
     return [EventRow.of(e) for e in rows.order_by("id")[:2000]]
 
 
-def _counts(user: User) -> dict[str, int]:
+def _counts(user: User, only: frozenset[str] | None) -> dict[str, int]:
 
-    counts = menu_counts(user)
-    counts["missed_calls"] = missed_today_count(user=user)
+    counts = menu_counts(user, only=only)
+    if only is None or "missed_calls" in only:
+        counts["missed_calls"] = missed_today_count(user=user)
     return counts
+
+
+@dataclass(frozen=True)
+class _Counted:
+    at: float
+    after_id: int
+    counts: dict[str, int]
+    full_at: float
 
 
 # The last counts computed in this process, per user: the streams of one user (several tabs)
 # share them for a little while, so a burst costs one count per user, not one per stream.
-_recent_counts: dict[uuid.UUID, tuple[float, int, dict[str, int]]] = {}
+_recent_counts: dict[uuid.UUID, _Counted] = {}
+
+# A recount asks only for what the events moved (`moves`), and for every count at least this
+# often (what moves without an event: a task falling due, a copy failing).
+FULL_COUNTS_EVERY = 30.0
 
 
-async def counts_for(user: User, after_id: int, fresh_for: float) -> dict[str, int]:
+async def counts_for(
+    user: User, after_id: int, fresh_for: float, only: frozenset[str] | None = None
+) -> dict[str, int]:
     """The user's counts, computed after event `after_id` (reused if another stream of the
-    same user computed them after that event, less than `fresh_for` seconds ago)."""
+    same user computed them after that event, less than `fresh_for` seconds ago). `only`: the
+    counts the events moved (None: all of them)."""
     found = _recent_counts.get(user.id)
     now = time.monotonic()
-    if found is not None and found[1] >= after_id and now - found[0] < fresh_for:
-        return found[2]
-    counts = await db(_counts, user)
+    if found is not None and found.after_id >= after_id and now - found.at < fresh_for:
+        return found.counts
+    if found is None or only is None or now - found.full_at >= FULL_COUNTS_EVERY:
+        counts, full_at = await _batch().ask(user, None), now
+    else:
+        counts, full_at = {**found.counts, **await _batch().ask(user, only)}, found.full_at
     if len(_recent_counts) > 10_000:
         _recent_counts.clear()
-    _recent_counts[user.id] = (now, after_id, counts)
+    _recent_counts[user.id] = _Counted(now, after_id, counts, full_at)
     return counts
+
+
+class _CountsBatch:
+    """The counts the streams of one event loop ask for within COUNTS_GATHER seconds are
+    computed together, one after the other in one worker thread on one connection: after a
+    burst of events, a hundred open pages cost one thread hop and one connection from the
+    pool, not a hundred."""
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple[uuid.UUID, frozenset[str] | None], _Asked] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def ask(self, user: User, only: frozenset[str] | None) -> dict[str, int]:
+        future: asyncio.Future[dict[str, int]] = asyncio.get_running_loop().create_future()
+        self.pending.setdefault((user.id, only), _Asked(user, only)).futures.append(future)
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self.run())
+        return await future
+
+    async def run(self) -> None:
+        await asyncio.sleep(COUNTS_GATHER)
+        asked, self.pending = list(self.pending.values()), {}
+
+        def compute() -> list[dict[str, int] | BaseException]:
+            found: list[dict[str, int] | BaseException] = []
+            for one in asked:
+                try:
+                    found.append(_counts(one.user, one.only))
+                except Exception as exc:  # handed to the streams that asked
+                    found.append(exc)
+            return found
+
+        try:
+            results = await db(compute)
+        except Exception as exc:  # the database is gone: every asker fails
+            results = [exc] * len(asked)
+        for one, result in zip(asked, results, strict=True):
+            for future in one.futures:
+                if future.done():  # its stream closed meanwhile
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+
+@dataclass
+class _Asked:
+    user: User
+    only: frozenset[str] | None
+    futures: list[asyncio.Future[dict[str, int]]] = field(default_factory=list)
+
+
+_batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _CountsBatch] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _batch() -> _CountsBatch:
+    loop = asyncio.get_running_loop()
+    found = _batches.get(loop)
+    if found is None:
+        found = _batches[loop] = _CountsBatch()
+    return found
+
+
+def _moves(row: EventRow) -> frozenset[str] | None:
+    """The counts an event can move (relais.events.publish `moves`); None: any of them."""
+    if row.kind == "call.ended":
+        return frozenset({"missed_calls"})
+    moves = row.data.get("moves")
+    return frozenset(moves) if isinstance(moves, list) else None
 
 
 def _counting(row: EventRow) -> bool:
@@ -135,6 +236,15 @@ def _counting(row: EventRow) -> bool:
     if row.kind == "call.ended":
         return row.data.get("state") == "missed"
     return row.kind in COUNTING and row.data.get("counts", True) is not False
+
+
+def _drain(queue: asyncio.Queue[list[EventRow]]) -> list[EventRow]:
+    rows: list[EventRow] = []
+    while True:
+        try:
+            rows += queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return rows
 
 
 class Stream:
@@ -145,6 +255,11 @@ class Stream:
         self.sent_id = last_id or 0
         self.heartbeat = float(settings.RELAIS_EVENTS_HEARTBEAT)
         self.counts_every = float(settings.RELAIS_EVENTS_COUNTS_EVERY)
+        # The counts to send (at counts_due), after event counted_id; moved: which (None: all).
+        self.counts_due: float | None = None
+        self.counts_last = 0.0
+        self.counted_id = 0
+        self.moved: set[str] | None = set()
 
     async def visible(self, rows: Sequence[EventRow]) -> list[EventRow]:
         decided: list[tuple[EventRow, bool | None]] = [
@@ -154,46 +269,69 @@ class Stream:
         allowed = await db(client_visible, self.user, ask) if ask else set()
         return [row for row, ok in decided if ok or (ok is None and row.message_id in allowed)]
 
+    async def frames(self, rows: Sequence[EventRow]) -> list[str]:
+        """The frames of what the reader may see of rows; notes the counts they move."""
+        out = []
+        for row in await self.visible(rows):
+            out.append(frame(self.reader, row))
+            self.sent_id = row.id
+            if not (_counting(row) and self.reader.sees_counts):
+                continue
+            self.counted_id = row.id
+            moves = _moves(row)
+            if moves is None or self.moved is None:
+                self.moved = None
+            else:
+                self.moved |= moves
+            if self.counts_due is None:
+                # A burst of events costs one count.
+                self.counts_due = max(
+                    time.monotonic() + COUNTS_DEBOUNCE, self.counts_last + self.counts_every
+                )
+        return out
+
+    async def counts_frame(self) -> str:
+        only = None if self.moved is None else frozenset(self.moved)
+        counts = await counts_for(self.user, self.counted_id, self.counts_every, only)
+        self.counts_last, self.counts_due, self.moved = time.monotonic(), None, set()
+        return sse(self.counted_id, "counts", {"client": None, "counts": counts})
+
     async def events(self) -> AsyncIterator[str]:
         sub = await hub.subscribe(self.reader.permanence_id)
-        counts_due: float | None = None
-        counts_last = 0.0
-        last_counted_id = 0
+        wrote_at = 0.0
         try:
             yield f"retry: 3000\n: {'relais ' * 8}\n\n"
             if self.last_id is not None:
                 replayed = await db(_replay, self.reader.permanence_id, self.last_id)
-                for row in await self.visible(replayed):
-                    yield frame(self.reader, row)
-                    self.sent_id = row.id
+                out = await self.frames(replayed)
+                if out:
+                    yield "".join(out)
             while True:
-                now = time.monotonic()
                 timeout = self.heartbeat
-                if counts_due is not None:
-                    timeout = max(0.0, min(timeout, counts_due - now))
+                if self.counts_due is not None:
+                    timeout = max(0.0, min(timeout, self.counts_due - time.monotonic()))
+                batch: list[EventRow] | None = None
                 try:
-                    batch = await asyncio.wait_for(sub.queue.get(), timeout)
+                    async with asyncio.timeout(timeout):
+                        batch = await sub.queue.get()
                 except TimeoutError:
-                    batch = None
-                if batch is None and counts_due is None:
+                    pass
+                if batch is None and self.counts_due is None:
                     yield ": ping\n\n"
                     continue
+                out = []
                 if batch:
-                    for row in await self.visible(batch):
-                        yield frame(self.reader, row)
-                        self.sent_id = row.id
-                        if _counting(row) and self.reader.sees_counts:
-                            last_counted_id = row.id
-                            if counts_due is None:
-                                # A burst of events costs one count.
-                                counts_due = max(
-                                    time.monotonic() + COUNTS_DEBOUNCE,
-                                    counts_last + self.counts_every,
-                                )
-                if counts_due is not None and time.monotonic() >= counts_due:
-                    counts = await counts_for(self.user, last_counted_id, self.counts_every)
-                    counts_last, counts_due = time.monotonic(), None
-                    yield sse(last_counted_id, "counts", {"client": None, "counts": counts})
+                    # Under load, one write per WRITE_EVERY: what arrives meanwhile goes with
+                    # it (a quiet stream writes at once).
+                    gap = wrote_at + WRITE_EVERY - time.monotonic()
+                    if gap > 0:
+                        await asyncio.sleep(gap)
+                    out = await self.frames([*batch, *_drain(sub.queue)])
+                if self.counts_due is not None and time.monotonic() >= self.counts_due:
+                    out.append(await self.counts_frame())
+                if out:
+                    wrote_at = time.monotonic()
+                    yield "".join(out)
         finally:
             hub.unsubscribe(sub)
 

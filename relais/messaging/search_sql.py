@@ -38,7 +38,31 @@ $$ SELECT regexp_replace(translate(coalesce(t, ''),
     'aaaaaaceeeeiiiinooooouuuuyyAAAAAACEEEEIIIINOOOOOUUUUY'), '[^[:alnum:]]+', ' ', 'g') $$;
 """
 
-PG_INSTALL = """
+# A message's document, from its row: on INSERT (every send) in PL/pgSQL, whose statements keep
+# their plans for the session — the SQL function relais_message_search_vector is planned again
+# on each call — and without replies (a new message has none).
+PG_MESSAGE_ROW = """
+CREATE OR REPLACE FUNCTION relais_message_search_row() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    contact_name text;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.contact_id IS NOT NULL THEN
+            SELECT c.name INTO contact_name FROM clients_contact c WHERE c.id = NEW.contact_id;
+        END IF;
+        NEW.search_vector := relais_search_text(NEW.subject) || relais_search_text(NEW.body)
+            || relais_search_text(contact_name);
+    ELSE
+        NEW.search_vector := relais_message_search_vector(
+            NEW.id, NEW.subject, NEW.body, NEW.contact_id, true);
+    END IF;
+    RETURN NEW;
+END $$;
+"""
+
+PG_INSTALL = (
+    """
 CREATE OR REPLACE FUNCTION relais_search_text(t text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT to_tsvector('pg_catalog.french'::regconfig, relais_search_fold(t)) $$;
@@ -70,14 +94,9 @@ UPDATE messaging_message m
 
 CREATE INDEX msg_search ON messaging_message USING gin (search_vector);
 
-CREATE OR REPLACE FUNCTION relais_message_search_row() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    -- A new message has no reply yet.
-    NEW.search_vector := relais_message_search_vector(
-        NEW.id, NEW.subject, NEW.body, NEW.contact_id, TG_OP = 'UPDATE');
-    RETURN NEW;
-END $$;
+"""
+    + "{message_row}"
+    + """
 
 CREATE TRIGGER messaging_message_search_insert BEFORE INSERT ON messaging_message
     FOR EACH ROW EXECUTE FUNCTION relais_message_search_row();
@@ -123,6 +142,9 @@ CREATE TRIGGER clients_contact_search AFTER UPDATE OF name ON clients_contact
     FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name)
     EXECUTE FUNCTION relais_contact_search_row();
 """
+)
+
+PG_INSTALL = PG_INSTALL.replace("{message_row}", PG_MESSAGE_ROW.strip())
 
 PG_UNINSTALL = """
 DROP TRIGGER IF EXISTS clients_contact_search ON clients_contact;
@@ -243,6 +265,13 @@ def install(apps: Any, schema_editor: Any) -> None:
         elif connection.vendor == "sqlite":
             for statement in SQLITE_INSTALL:
                 cursor.execute(statement)
+
+
+def message_row_install(apps: Any, schema_editor: Any) -> None:
+    """Migration 0009: the INSERT trigger's function in PL/pgSQL (PG_MESSAGE_ROW)."""
+    if schema_editor.connection.vendor == "postgresql":
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(PG_MESSAGE_ROW)
 
 
 def uninstall(apps: Any, schema_editor: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.db.models import (
@@ -248,8 +248,12 @@ def _menu_counts_query(
     every message of the permanence."""
     unread = ~Exists(ReadState.objects.filter(message_id=OuterRef("pk"), user_id=user_id))
     todo = visible.filter(status=Message.STATUS_TODO)
-    counts: dict[str, Any] = {"todo": _count(todo)}
-    if urgent is None:
+    counts: dict[str, Any] = {}
+    if "todo" in keys:
+        counts["todo"] = _count(todo)
+    if "urgent" not in keys:
+        pass
+    elif urgent is None:
         counts["urgent"] = _count(visible.filter(URGENT_OPEN).filter(unread))
     else:
         counts.update(urgent)
@@ -257,7 +261,7 @@ def _menu_counts_query(
         counts["follow"] = _count(todo.filter(due_date__lte=today))
     if "remarks" in keys:
         counts["remarks"] = _count(visible.filter(is_client_remark=True).filter(unread))
-    if failed_since is not None:
+    if failed_since is not None and "failed" in keys:
         failed = failed_deliveries(
             permanence_id=permanence_id, author_id=user_id, since_at=failed_since
         )
@@ -286,30 +290,56 @@ def _staff_menu_counts_query(
     )
 
 
+def _staff_counts_unused(key: tuple[Any, ...]) -> set[int]:
+    """The slots (permanence, user, day, failed_since, urgent_stale_at) a set of keys leaves
+    out: a live recount asks only for what an event moved (relais.events.stream)."""
+    keys = key[0]
+    unused = set()
+    if not {"urgent", "remarks", "failed"} & set(keys):
+        unused.add(1)
+    if "follow" not in keys:
+        unused.add(2)
+    if "failed" not in keys:
+        unused.add(3)
+    if "urgent" not in keys:
+        unused.add(4)
+    return unused
+
+
 # A staff page and its 5-s poll read the counts: the query is compiled once per shape.
 _STAFF_MENU_COUNTS = Prepared(
-    _staff_menu_counts_query, slots=(uuid.UUID, uuid.UUID, dt.date, dt.datetime, dt.datetime)
+    _staff_menu_counts_query,
+    slots=(uuid.UUID, uuid.UUID, dt.date, dt.datetime, dt.datetime),
+    unused=_staff_counts_unused,
 )
 
 
-def menu_counts(user: User, *, today: dt.date | None = None) -> dict[str, int]:
+def menu_counts(
+    user: User, *, today: dt.date | None = None, only: Collection[str] | None = None
+) -> dict[str, int]:
     """The left menu's live counts, in one query, each capped at MENU_COUNT_CAP.
 
     todo: open tasks (« Tâche à faire »); follow (with the « Suivi des tâches » right): open day
     tasks due today or overdue; urgent: urgent messages not done that the user has not read;
     remarks (with the remarks right): unread client remarks; failed (staff): copies of the
-    user's messages that failed in the last FAILED_COPIES_WINDOW."""
+    user's messages that failed in the last FAILED_COPIES_WINDOW. `only`: just those of these
+    keys (what an event can have moved), the others are not computed."""
     keys = ["todo"]
     if user.has_right(perms.MESSAGES_TASKS_FOLLOW):
         keys.append("follow")
     keys.append("urgent")
     if user.has_right(perms.MESSAGES_REMARKS):
         keys.append("remarks")
+    if user.is_staff_user and user.has_right(perms.MESSAGES_READ):
+        keys.append("failed")
+    if only is not None:
+        keys = [key for key in keys if key in only]
+    if not keys:
+        return {}
     if user.is_staff_user and not user.has_right(perms.MESSAGES_READ):
         return dict.fromkeys(keys, 0)
     day = today or timezone.localdate()
     if user.is_staff_user:
-        keys.append("failed")
         now = timezone.now()
         found = _STAFF_MENU_COUNTS.rows(
             (tuple(keys), user.has_right(perms.MESSAGES_REMARKS), MENU_COUNT_CAP),
@@ -319,7 +349,7 @@ def menu_counts(user: User, *, today: dt.date | None = None) -> dict[str, int]:
             now - FAILED_COPIES_WINDOW,
             now - urgent.MARGIN,
         )
-        if found:
+        if found and "urgent" in keys:
             found[0]["urgent"], stale = urgent.count_from(found[0], MENU_COUNT_CAP)
             if stale:
                 # Urgent messages passed ten minutes ago: move the cursor past them for the

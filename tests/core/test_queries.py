@@ -78,3 +78,58 @@ def test_the_menu_counts_take_today_and_the_failed_window_from_each_call(world: 
     assert menu_counts(world.operateur_a)["failed"] == 1
     Delivery.objects.filter(pk=delivery.pk).update(created_at=timezone.now() - dt.timedelta(days=8))
     assert menu_counts(world.operateur_a)["failed"] == 0  # a week later it is no longer flagged
+
+
+def _tasks_maybe_since(
+    kind: str, client_id: Any, due_by: dt.date, since: dt.datetime
+) -> QuerySet[Any]:
+    """A shape ("recent") that uses every slot, and one ("any") that leaves `since` out."""
+    qs = Message.objects.filter(client_id=client_id, due_date__lte=due_by)
+    if kind == "recent":
+        qs = qs.filter(created_at__gte=since)
+    return qs.order_by("subject").values("subject", "due_date")
+
+
+def test_a_shape_may_leave_out_the_slots_it_declares_unused(world: World) -> None:
+    prepared = Prepared(
+        _tasks_maybe_since,
+        slots=(uuid.UUID, dt.date, dt.datetime),
+        unused=lambda key: {2} if key == ("any",) else set(),
+    )
+    _task(world, "Avant", dt.date(2026, 3, 1))
+    later = timezone.now() + dt.timedelta(days=1)
+    for kind in ("any", "recent"):
+        for due_by in (dt.date(2026, 3, 10), dt.date(2026, 2, 1)):
+            rows = prepared.rows((kind,), world.client_a.id, due_by, later)
+            assert rows == list(_tasks_maybe_since(kind, world.client_a.id, due_by, later))
+    assert [
+        r["subject"]
+        for r in prepared.rows(("any",), world.client_a.id, dt.date(2026, 3, 10), later)
+    ] == ["Avant"]
+    if connection.vendor == "postgresql":
+        # Both compiled once; without `unused`, the "any" shape would be built on every call.
+        assert all(shape is not None for shape in prepared._shapes.values())
+        undeclared = Prepared(_tasks_maybe_since, slots=(uuid.UUID, dt.date, dt.datetime))
+        undeclared.rows(("any",), world.client_a.id, dt.date(2026, 3, 10), later)
+        assert list(undeclared._shapes.values()) == [None]
+
+
+def test_a_part_of_the_menu_counts_is_the_same_as_in_all_of_them(world: World) -> None:
+    _task(world, "Échéance le 10", dt.date(2026, 3, 10))
+    f.MessageFactory.create(client=world.client_a, author=world.operateur_a, is_urgent=True)
+    f.MessageFactory.create(
+        client=world.client_a, author=world.client_user_a, is_client_remark=True
+    )
+    send_with_failed_copy(world, world.gerant_a)
+    day = dt.date(2026, 3, 10)
+    for user in (world.gerant_a, world.operateur_a, world.client_user_a):
+        full = menu_counts(user, today=day)
+        assert full  # something to compare
+        for key in full:
+            assert menu_counts(user, today=day, only={key}) == {key: full[key]}
+        assert menu_counts(user, today=day, only={"urgent", "remarks"}) == {
+            k: v for k, v in full.items() if k in ("urgent", "remarks")
+        }
+        assert menu_counts(user, today=day, only=set()) == {}
+    assert menu_counts(world.gerant_a, today=day)["urgent"] == 1
+    assert menu_counts(world.gerant_a, today=day)["follow"] == 1

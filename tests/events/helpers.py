@@ -47,6 +47,8 @@ class Reader:
         self.content_type = ""
         self._chunks: AsyncIterator[bytes] | None = None
         self.buffer = ""
+        # The chunks read after the first one (the server's writes).
+        self.writes: list[str] = []
 
     async def open(self) -> Reader:
         response = await self.client.get(self.path, headers=self.headers)
@@ -72,6 +74,7 @@ class Reader:
             except TimeoutError:
                 break
             self.buffer += chunk.decode()
+            self.writes.append(chunk.decode())
             if stop is not None and stop(parse(self.buffer)[0]):
                 break
         return self.buffer

@@ -216,3 +216,93 @@ def test_a_wsgi_server_answers_a_short_stream_that_sends_the_browser_back_to_pol
     assert response["Content-Type"].startswith("text/event-stream")
     assert response.content.decode() == WSGI_ANSWER  # type: ignore[attr-defined]
     assert "retry: 86400000" in WSGI_ANSWER
+
+
+def test_a_busy_stream_sends_what_arrives_together_in_one_write(world: World, monkeypatch: Any):
+    from relais.events import stream
+
+    monkeypatch.setattr(stream, "WRITE_EVERY", 2.0)
+
+    async def scenario() -> tuple[Reader, list[str]]:
+        reader = await Reader(await logged_in(world.operateur_a)).open()
+        first = await db(send)(world.gerant_a, world.client_a, subject="Premier")
+        await reader.read(3, stop=lambda evs: len(evs) >= 1)
+        assert len(reader.writes) == 1  # a quiet stream writes at once
+        ids = [str(first.id)]
+        for n in range(8):
+            ids.append(str((await db(send)(world.gerant_a, world.client_a, subject=f"N{n}")).id))
+        await reader.read(6, stop=lambda evs: len(evs) >= 9)
+        await reader.close()
+        return reader, ids
+
+    reader, ids = run(scenario())
+    created = [e for e in reader.events() if e.kind == "message.created"]
+    # Every one, once, in order…
+    assert [e.data["message"] for e in created] == ids
+    # …the eight sent within the two seconds after the first write in one or two writes, not
+    # eight.
+    assert len(reader.writes) <= 3, reader.writes
+
+
+def test_it_recounts_only_what_the_events_moved(world: World, monkeypatch: Any):
+    from relais.events import stream
+    from relais.messaging.selectors import menu_counts
+
+    asked: list[Any] = []
+
+    def counting(user: Any, **kw: Any) -> dict[str, int]:
+        asked.append(kw.get("only"))
+        return menu_counts(user, **kw)
+
+    monkeypatch.setattr(stream, "menu_counts", counting)
+    monkeypatch.setattr(stream, "COUNTS_DEBOUNCE", 0.0)
+
+    async def scenario() -> Reader:
+        reader = await Reader(await logged_in(world.operateur_a)).open()
+        await db(send)(world.gerant_a, world.client_a, subject="Urgent 1", is_urgent=True)
+        await reader.read(3, stop=lambda evs: sum(e.kind == "counts" for e in evs) >= 1)
+        await db(send)(world.gerant_a, world.client_a, subject="Simple")
+        await db(send)(world.gerant_a, world.client_a, subject="Urgent 2", is_urgent=True)
+        await reader.read(4, stop=lambda evs: sum(e.kind == "counts" for e in evs) >= 2)
+        await db(send)(world.gerant_a, world.client_a, subject="Tâche", is_task=True)
+        await reader.read(4, stop=lambda evs: sum(e.kind == "counts" for e in evs) >= 3)
+        await reader.close()
+        return reader
+
+    reader = run(scenario())
+    # The first count is whole (nothing to start from); then only what the events moved: an
+    # urgent message moves « Urgent », a task « Tâche à faire » and « Suivi des tâches ».
+    assert asked == [None, frozenset({"urgent"}), frozenset({"todo", "follow"})]
+    counts = [e.data["counts"] for e in reader.events() if e.kind == "counts"]
+    assert [c["urgent"] for c in counts] == [1, 2, 2]
+    assert [c["todo"] for c in counts] == [0, 0, 1]
+    # Every count is whole in what the page receives, and right.
+    whole = {**menu_counts(world.operateur_a), "missed_calls": 0}
+    assert counts[-1] == whole
+    # `moves` is for the streams only: readers never receive it.
+    assert all("moves" not in e.data for e in reader.events())
+
+
+def test_it_recounts_everything_at_least_every_so_often(world: World, monkeypatch: Any):
+    from relais.events import stream
+    from relais.messaging.selectors import menu_counts
+
+    asked: list[Any] = []
+
+    def counting(user: Any, **kw: Any) -> dict[str, int]:
+        asked.append(kw.get("only"))
+        return menu_counts(user, **kw)
+
+    monkeypatch.setattr(stream, "menu_counts", counting)
+    monkeypatch.setattr(stream, "COUNTS_DEBOUNCE", 0.0)
+    monkeypatch.setattr(stream, "FULL_COUNTS_EVERY", 0.0)
+
+    async def scenario() -> None:
+        reader = await Reader(await logged_in(world.operateur_a)).open()
+        for n in range(2):
+            await db(send)(world.gerant_a, world.client_a, subject=f"U{n}", is_urgent=True)
+            await reader.read(4, stop=lambda evs, n=n: sum(e.kind == "counts" for e in evs) > n)
+        await reader.close()
+
+    run(scenario())
+    assert asked == [None, None]
