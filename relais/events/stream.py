@@ -63,8 +63,9 @@ COUNTING = {
 COUNTS_DEBOUNCE = 0.15
 # A busy stream writes at most once per WRITE_EVERY seconds, everything that arrived meanwhile
 # together: with hundreds of open pages, a burst of sends costs one write per page, not one
-# per send per page. A quiet stream writes at once.
+# per send per page. A quiet stream writes at once, up to WRITE_BURST writes in a row (Pace).
 WRITE_EVERY = 0.25
+WRITE_BURST = 4
 # How long the counts asked by the streams are gathered before they are computed together.
 COUNTS_GATHER = 0.01
 
@@ -157,6 +158,31 @@ async def counts_for(
         _recent_counts.clear()
     _recent_counts[user.id] = _Counted(now, after_id, counts, full_at)
     return counts
+
+
+class Pace:
+    """A token bucket for a stream's writes: `burst` writes at once, then one per `every`
+    seconds while events keep coming."""
+
+    def __init__(self, every: float, burst: int) -> None:
+        self.every = every
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) / self.every)
+        self.at = now
+
+    def wait(self) -> float:
+        """Seconds to wait before the next write (0: now)."""
+        self._refill()
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) * self.every
+
+    def wrote(self) -> None:
+        self._refill()
+        self.tokens = max(0.0, self.tokens - 1)
 
 
 class _CountsBatch:
@@ -298,7 +324,7 @@ class Stream:
 
     async def events(self) -> AsyncIterator[str]:
         sub = await hub.subscribe(self.reader.permanence_id)
-        wrote_at = 0.0
+        pace = Pace(WRITE_EVERY, WRITE_BURST)
         try:
             yield f"retry: 3000\n: {'relais ' * 8}\n\n"
             if self.last_id is not None:
@@ -322,15 +348,16 @@ class Stream:
                 out = []
                 if batch:
                     # Under load, one write per WRITE_EVERY: what arrives meanwhile goes with
-                    # it (a quiet stream writes at once).
-                    gap = wrote_at + WRITE_EVERY - time.monotonic()
-                    if gap > 0:
-                        await asyncio.sleep(gap)
+                    # it. A quiet stream writes at once (a few writes in a row included: a call
+                    # rings, then is answered).
+                    wait = pace.wait()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
                     out = await self.frames([*batch, *_drain(sub.queue)])
                 if self.counts_due is not None and time.monotonic() >= self.counts_due:
                     out.append(await self.counts_frame())
                 if out:
-                    wrote_at = time.monotonic()
+                    pace.wrote()
                     yield "".join(out)
         finally:
             hub.unsubscribe(sub)

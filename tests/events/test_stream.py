@@ -222,6 +222,7 @@ def test_a_busy_stream_sends_what_arrives_together_in_one_write(world: World, mo
     from relais.events import stream
 
     monkeypatch.setattr(stream, "WRITE_EVERY", 2.0)
+    monkeypatch.setattr(stream, "WRITE_BURST", 1)
 
     async def scenario() -> tuple[Reader, list[str]]:
         reader = await Reader(await logged_in(world.operateur_a)).open()
@@ -306,3 +307,25 @@ def test_it_recounts_everything_at_least_every_so_often(world: World, monkeypatc
 
     run(scenario())
     assert asked == [None, None]
+
+
+def test_a_stream_writes_a_few_times_at_once_then_at_its_pace(monkeypatch: Any):
+    from relais.events import stream
+
+    now = [100.0]
+    monkeypatch.setattr(stream.time, "monotonic", lambda: now[0])
+    pace = stream.Pace(0.25, 3)
+    for _ in range(3):  # a call rings, is answered, ends: written at once
+        assert pace.wait() == 0
+        pace.wrote()
+    assert pace.wait() == pytest.approx(0.25)
+    now[0] += 0.1
+    assert pace.wait() == pytest.approx(0.15)
+    now[0] += 0.15
+    assert pace.wait() == 0
+    pace.wrote()
+    now[0] += 60  # quiet again: the burst is back, not more
+    for _ in range(3):
+        assert pace.wait() == 0
+        pace.wrote()
+    assert pace.wait() > 0
