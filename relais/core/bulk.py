@@ -40,11 +40,17 @@ def insert_statements(objs: Sequence[Model], using: str) -> list[tuple[str, tupl
     return compiler.as_sql()  # type: ignore[no-any-return]
 
 
-def insert_together(groups: Sequence[Sequence[Model]], using: str = "default") -> int:
-    """Inserts each group (instances of one model each, in order: parents first). Returns the
-    number of statements sent to the database (1 on PostgreSQL)."""
+def insert_together(
+    groups: Sequence[Sequence[Model]],
+    using: str = "default",
+    *,
+    then: Sequence[tuple[str, Sequence[Any]]] = (),
+) -> int:
+    """Inserts each group (instances of one model each, in order: parents first), then runs
+    the statements of `then` (SQL and values) in the same transaction. Returns the number of
+    statements sent to the database (1 on PostgreSQL)."""
     connection = connections[using]
-    statements: list[tuple[str, tuple[Any, ...]]] = []
+    statements: list[tuple[str, Sequence[Any]]] = []
     written: list[Model] = []
     for objs in groups:
         if objs:
@@ -52,6 +58,7 @@ def insert_together(groups: Sequence[Sequence[Model]], using: str = "default") -
                 obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
             statements += insert_statements(objs, using)
             written += objs
+    statements += then
     if not statements:
         return 0
     if connection.vendor == "postgresql":
@@ -65,8 +72,8 @@ def insert_together(groups: Sequence[Sequence[Model]], using: str = "default") -
     else:
         scope = nullcontext() if connection.in_atomic_block else transaction.atomic(using=using)
         with scope, connection.cursor() as cursor:
-            for sql, params in statements:
-                cursor.execute(sql, params)
+            for one, values in statements:
+                cursor.execute(one, values)
         sent = len(statements)
     for obj in written:
         obj._state.adding = False

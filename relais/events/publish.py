@@ -46,6 +46,21 @@ _INSERT_NOTIFY = (
 )
 
 
+def _insert_notify(
+    permanence_id: uuid.UUID,
+    kind: str,
+    data: dict[str, Any],
+    client_id: uuid.UUID | None,
+    message_id: uuid.UUID | None,
+    user_id: uuid.UUID | None,
+    staff_only: bool,
+    remark: bool,
+) -> tuple[str, tuple[Any, ...]]:
+    """The event's INSERT and NOTIFY (backend "postgres"), as one statement and its values."""
+    values = (permanence_id, kind, client_id, message_id, user_id, staff_only, remark)
+    return _INSERT_NOTIFY, (*values, json.dumps(data), timezone.now(), CHANNEL)
+
+
 def event_publish(
     *,
     permanence_id: uuid.UUID,
@@ -62,19 +77,9 @@ def event_publish(
     if backend() == "postgres":
         with connection.cursor() as cursor:
             cursor.execute(
-                _INSERT_NOTIFY,
-                [
-                    permanence_id,
-                    kind,
-                    client_id,
-                    message_id,
-                    user_id,
-                    staff_only,
-                    remark,
-                    json.dumps(data),
-                    at,
-                    CHANNEL,
-                ],
+                *_insert_notify(
+                    permanence_id, kind, data, client_id, message_id, user_id, staff_only, remark
+                )
             )
         return
     event = Event.objects.create(
@@ -95,6 +100,22 @@ def event_publish(
 def message_event(kind: str, message: Any, *, actor: Any = None, **extra: Any) -> None:
     """message.created, message.replied or message.task about a message (a Message): every
     reader who may see the message receives it."""
+    event_publish(**_message_event_fields(kind, message, actor, extra))
+
+
+def message_created_statement(message: Any, *, actor: Any) -> tuple[str, tuple[Any, ...]] | None:
+    """message.created as one more statement of a write that sends its statements together
+    (the send: relais.core.bulk.insert_together), so that it costs no round trip and no commit
+    of its own; on backend "postgres" only. None: publish it with message_event after the
+    write."""
+    if backend() != "postgres":
+        return None
+    return _insert_notify(**_message_event_fields("message.created", message, actor, {}))
+
+
+def _message_event_fields(
+    kind: str, message: Any, actor: Any, extra: dict[str, Any]
+) -> dict[str, Any]:
     data = {
         "client": str(message.client_id),
         "message": str(message.id),
@@ -109,14 +130,16 @@ def message_event(kind: str, message: Any, *, actor: Any = None, **extra: Any) -
             data["counts"] = False
         else:
             data["moves"] = moves
-    event_publish(
-        permanence_id=message.permanence_id,
-        kind=kind,
-        data=data,
-        client_id=message.client_id,
-        message_id=message.id,
-        remark=bool(message.is_client_remark),
-    )
+    return {
+        "permanence_id": message.permanence_id,
+        "kind": kind,
+        "data": data,
+        "client_id": message.client_id,
+        "message_id": message.id,
+        "user_id": None,
+        "staff_only": False,
+        "remark": bool(message.is_client_remark),
+    }
 
 
 def _moves(message: Any, *, read: bool = False) -> list[str]:

@@ -66,6 +66,7 @@ COUNTS_DEBOUNCE = 0.15
 # per send per page. A quiet stream writes at once, up to WRITE_BURST writes in a row (Pace).
 WRITE_EVERY = 0.25
 WRITE_BURST = 4
+AT_ONCE = {"call.ringing", "call.answered", "call.ended"}
 # How long the counts asked by the streams are gathered before they are computed together.
 COUNTS_GATHER = 0.01
 
@@ -348,9 +349,9 @@ class Stream:
                 out = []
                 if batch:
                     # Under load, one write per WRITE_EVERY: what arrives meanwhile goes with
-                    # it. A quiet stream writes at once (a few writes in a row included: a call
-                    # rings, then is answered).
-                    wait = pace.wait()
+                    # it. A quiet stream writes at once, and a call's events always do (the
+                    # operator's screen pop cannot wait).
+                    wait = 0.0 if any(r.kind in AT_ONCE for r in batch) else pace.wait()
                     if wait > 0:
                         await asyncio.sleep(wait)
                     out = await self.frames([*batch, *_drain(sub.queue)])

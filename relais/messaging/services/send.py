@@ -329,9 +329,11 @@ def _existing_for_key(author: User, key: str) -> Message | None:
     )
 
 
-def _insert(rows: SendRows) -> None:
-    # Every row in one round trip on PostgreSQL (relais.core.bulk). Inside a caller's
-    # transaction a savepoint keeps a key conflict from breaking it.
+def _insert(rows: SendRows, author: User) -> None:
+    # Every row, and the live event (message.created) on PostgreSQL, in one round trip and one
+    # transaction (relais.core.bulk). Inside a caller's transaction a savepoint keeps a key
+    # conflict from breaking it.
+    event = events_publish.message_created_statement(rows.message, actor=author)
     scope = transaction.atomic() if connection.in_atomic_block else nullcontext()
     with scope:
         insert_together(
@@ -342,16 +344,19 @@ def _insert(rows: SendRows) -> None:
                 rows.deliveries,
                 rows.events,
                 *rows.ack_rows,
-            ]
+            ],
+            then=[event] if event is not None else [],
         )
         deliveries_enqueue_on_commit([d.id for d in rows.deliveries])
+        if event is None:
+            events_publish.message_event("message.created", rows.message, actor=author)
 
 
 def _send_write(rows: SendRows, *, author: User, key: str, now: dt.datetime) -> Message | None:
     """Writes the rows; returns None, or the message that already holds the key."""
     for attempt in (1, 2):
         try:
-            _insert(rows)
+            _insert(rows, author)
             return None
         except IntegrityError:
             # A request with the same key came first (a retry, a double click, a race):
@@ -405,5 +410,4 @@ def message_send(
     )
     if existing := _send_write(rows, author=author, key=key, now=now):
         return SendResult(existing, created=False)
-    events_publish.message_event("message.created", rows.message, actor=author)
     return SendResult(rows.message, created=True, detail=rows.detail())
