@@ -225,6 +225,15 @@ class IdleStreams:
                 sock.close()
 
 
+def sent_count(output: str) -> int:
+    """The messages send_bench.py sent (its last line: "N messages sent by this run…")."""
+    for line in reversed(output.splitlines()):
+        head = line.split(" messages sent by this run", 1)
+        if len(head) == 2:
+            return int(head[0].replace(",", "").strip())
+    return 0
+
+
 def post_json(port: int, path: str, body: dict[str, Any]) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json", **PROXY})
@@ -451,11 +460,14 @@ def main(argv: list[str] | None = None) -> int:
                 timeout=900,
             )
             cpu1, t1 = cpu_of(b.proc.pid), time.perf_counter()
+            time.sleep(1.0)  # a busy stream writes every 0.25 s: let its last write arrive
             received = idle.received
+            expected = len(idle) * sent_count(result.stdout)
             lines.append(
                 f"4. send_bench.py with {len(idle)} streams open (exit {result.returncode}); "
                 f"the streams' process used {cpu1 - cpu0:.1f} CPU s over {t1 - t0:.0f} s and "
-                f"its streams received {received} message.created events:"
+                f"its streams received {received} message.created events "
+                f"(expected {expected}: one per send per stream):"
             )
             lines += ["   " + line for line in result.stdout.strip().splitlines()[-20:]]
             if result.returncode:
