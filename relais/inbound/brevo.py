@@ -29,6 +29,7 @@ from typing import Any
 from django.db import transaction
 
 from relais.core.errors import ValidationFailed
+from relais.core.inputs import text_problem
 from relais.delivery.models import Delivery
 from relais.delivery.selectors import delivery_for_callback, sms_delivery_for_provider
 from relais.delivery.services import delivery_status_apply
@@ -73,7 +74,10 @@ def _text(value: Any, field: str, limit: int) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValidationFailed.on(field, f"Événement Brevo : « {field} » doit être un texte.")
-    return str(value).strip()[:limit]
+    text = str(value)
+    if problem := text_problem(text):
+        raise ValidationFailed.on(field, f"Événement Brevo : « {field} » : {problem}")
+    return text.strip()[:limit]
 
 
 def brevo_event(data: Any) -> BrevoSmsEvent:

@@ -241,6 +241,11 @@ def test_the_webhook_with_an_unknown_token_records_nothing(world: World):
         ('"replied"', 422, "Chaque événement Brevo doit être un objet JSON."),
         ('{"to": "33612345678", "reply": "x"}', 422, "Événement Brevo sans « msg_status »."),
         ('{"msg_status": [1]}', 422, "Événement Brevo : « msg_status » doit être un texte."),
+        (
+            '{"msg_status": "replied", "to": "33612345678", "reply": "a\\u0000b"}',
+            422,
+            "Événement Brevo : « reply » : caractère nul interdit.",
+        ),
     ],
 )
 def test_a_malformed_webhook_body_answers_in_french(
