@@ -113,6 +113,8 @@ def brevo_events(data: Any) -> list[BrevoSmsEvent]:
 def brevo_copy_reply(*, delivery: Delivery, event: BrevoSmsEvent) -> IngestResult:
     """A reply event on the copy's own callback: the SMS reply of that copy, from the number
     it went to."""
+    if delivery.channel != Delivery.SMS:
+        raise ValidationFailed.on("msg_status", "Seule une copie SMS reçoit une réponse par SMS.")
     return sms_ingest(
         permanence=delivery.permanence,
         sender=delivery.to,

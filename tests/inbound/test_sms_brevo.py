@@ -158,6 +158,15 @@ def test_a_reply_on_a_callback_with_a_wrong_token_or_no_text_records_nothing(wor
     assert wrong.status_code == 404
     assert empty.status_code == 422
     assert empty.json()["detail"] == "Réponse Brevo sans texte (« reply »)."
+    email_copy = Delivery.objects.create(
+        permanence=world.perm_a,
+        message=delivery.message,
+        channel=Delivery.EMAIL,
+        to="cecile@lemoine.example",
+        next_attempt_at=delivery.next_attempt_at,
+    )
+    not_sms = on_callback(email_copy, {"msg_status": "replied", "reply": "Merci"})
+    assert not_sms.status_code == 422
     assert not InboundItem.objects.exists() and not Reply.objects.exists()
 
 
