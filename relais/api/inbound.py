@@ -3,15 +3,24 @@ and « Réponses à vérifier » (API.md, "Replies by e-mail and SMS")."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from relais.api.auth import current_user
-from relais.api.errors import ERROR_RESPONSES, ErrorOut
+from relais.api.errors import (
+    ERROR_RESPONSES,
+    MALFORMED_JSON,
+    NOT_JSON,
+    ErrorOut,
+    error_body,
+    is_json_type,
+)
 from relais.api.schemas import ReplyOut, local, reply_out
-from relais.core.errors import ValidationFailed
+from relais.core.errors import RelaisError, ValidationFailed
+from relais.inbound.brevo import brevo_account_events
 from relais.inbound.mime import MalformedMail
 from relais.inbound.models import InboundItem
 from relais.inbound.selectors import access_held_by_id, held_list, permanence_for_inbound_token
@@ -142,6 +151,76 @@ def inbound_sms(request: HttpRequest, token: str, payload: InboundSmsIn) -> Any:
         202,
         {"result": result, "message": str(outcome.message_id) if outcome.message_id else None},
     )
+
+
+class BrevoEventOut(Schema):
+    event: str
+    result: Literal["ack", "reply", "held", "receipt", "ignored"]
+    message: str | None
+
+
+class BrevoEventsOut(Schema):
+    items: list[BrevoEventOut]
+
+
+BREVO_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "msg_status": {"type": "string", "example": "replied"},
+        "messageId": {"type": "integer", "example": 1511882900176220},
+        "to": {"type": "string", "example": "33612345678"},
+        "reply": {"type": "string", "example": "OK"},
+        "date": {"type": "string", "example": "2026-12-07 10:42:03"},
+        "tag": {"type": "string"},
+    },
+    "required": ["msg_status"],
+}
+
+
+@router.post(
+    "/inbound/sms/brevo/{token}",
+    auth=None,
+    summary="Événements SMS de Brevo (réponses et accusés de réception)",
+    response={202: BrevoEventsOut, **ERROR_RESPONSES},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            BREVO_EVENT_SCHEMA,
+                            {"type": "array", "items": BREVO_EVENT_SCHEMA},
+                        ]
+                    }
+                }
+            },
+        }
+    },
+)
+def inbound_sms_brevo(request: HttpRequest, token: str) -> Any:
+    """Brevo's transactional SMS webhook (one event, or a list when batched). A `replied`
+    event is the SMS reply of the copy Brevo names by its `messageId`: « OK » acknowledges
+    it, other text is a reply in its thread; a copy Relais does not know follows the
+    number's rule (`to`, 48 h). Other events (delivered, bounces…) update that copy's
+    status, or are ignored. Nothing is recorded when one event is malformed."""
+    permanence = permanence_for_inbound_token(token)
+    if not is_json_type(request.content_type or ""):
+        return Status(415, error_body(NOT_JSON))
+    try:
+        data = json.loads(request.body or b"")
+    except ValueError as exc:
+        raise RelaisError(MALFORMED_JSON) from exc
+    outcomes = brevo_account_events(permanence=permanence, data=data)
+    items = [
+        {
+            "event": o.event,
+            "result": o.result,
+            "message": str(o.message_id) if o.message_id else None,
+        }
+        for o in outcomes
+    ]
+    return Status(202, {"items": items})
 
 
 def _held_out(item: InboundItem) -> dict[str, Any]:

@@ -90,6 +90,12 @@ class Delivery(BaseModel):
                 name="delivery_failed",
                 condition=models.Q(status="failed"),
             ),
+            # Brevo's account-wide SMS webhook names a copy by its message id only.
+            models.Index(
+                fields=["permanence", "provider_id"],
+                name="delivery_sms_provider_id",
+                condition=models.Q(channel="sms") & ~models.Q(provider_id=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import uuid
 from typing import Any
 
 from django.db.models import Case, Count, QuerySet, Value, When
@@ -124,3 +126,38 @@ def failed_deliveries(
     if since_at is not None:
         qs = qs.filter(created_at__gte=since_at)
     return qs
+
+
+def delivery_for_callback(*, delivery_id: object, token: str) -> Delivery:
+    """The copy a provider's per-delivery callback names. The token is the delivery's own
+    secret, compared in constant time: unknown id or wrong token are the same NotFound."""
+    delivery = (
+        Delivery.objects.select_related("permanence", "message", "message__client", "recipient")
+        .filter(id=parse_id(delivery_id))
+        .first()
+    )
+    if delivery is None or not hmac.compare_digest(
+        delivery.callback_token.encode(), (token or "").encode()
+    ):
+        raise NotFound()
+    return delivery
+
+
+def sms_delivery_for_provider(
+    *, permanence_id: Any, provider_id: str, tag: str = ""
+) -> Delivery | None:
+    """The SMS copy of this permanence the provider names, by its message id or else by the
+    tag the copy was sent with (its delivery id) — what an account-wide webhook gives — or
+    None."""
+    copies = Delivery.objects.select_related(
+        "permanence", "message", "message__client", "recipient"
+    ).filter(permanence_id=permanence_id, channel=Delivery.SMS)
+    if provider_id:
+        found = copies.filter(provider_id=provider_id).order_by("-created_at").first()
+        if found is not None:
+            return found
+    try:
+        delivery_id = uuid.UUID(tag) if tag else None
+    except ValueError:
+        delivery_id = None
+    return copies.filter(id=delivery_id).first() if delivery_id else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -11,11 +10,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from relais.core.errors import NotFound
 from relais.delivery.models import Delivery
+from relais.delivery.selectors import delivery_for_callback
 from relais.delivery.tasks import send_deliveries
 from relais.messaging.models import HistoryEvent
-from relais.tenancy.access import parse_id
 
 if TYPE_CHECKING:
     from relais.clients.models import Client
@@ -114,11 +112,13 @@ _RECEIPT_FAILED = {
 def delivery_receipt(*, delivery_id: object, token: str, status: str, reason: str = "") -> Delivery:
     """A provider's delivery receipt on the per-delivery callback URL. The token is the
     delivery's own secret: unknown id or wrong token are the same NotFound."""
-    delivery = Delivery.objects.filter(id=parse_id(delivery_id)).first()
-    if delivery is None or not hmac.compare_digest(
-        delivery.callback_token.encode(), (token or "").encode()
-    ):
-        raise NotFound()
+    delivery = delivery_for_callback(delivery_id=delivery_id, token=token)
+    return delivery_status_apply(delivery=delivery, status=status, reason=reason)
+
+
+def delivery_status_apply(*, delivery: Delivery, status: str, reason: str = "") -> Delivery:
+    """What a provider's status says the copy became: delivered, or failed for a reason in
+    French. Other statuses (sent, accepted…) change nothing."""
     key = "".join(c for c in (status or "").lower() if c.isalpha())
     now = timezone.now()
     label = f"{delivery.get_channel_display()} → {delivery.to}"

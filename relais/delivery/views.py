@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from relais.audit.models import MessageRead
 from relais.audit.services import message_read_record
-from relais.core.errors import NotFound
+from relais.core.errors import NotFound, ValidationFailed
 from relais.delivery.models import Delivery
 from relais.delivery.selectors import (
     OUTBOX_PAGE,
@@ -23,6 +23,7 @@ from relais.delivery.selectors import (
 )
 from relais.delivery.services import delivery_receipt
 from relais.delivery.sms import sms_info
+from relais.inbound.brevo import REPLIED, brevo_callback_reply, brevo_event
 from relais.ui.decorators import current_user, page
 
 
@@ -101,9 +102,13 @@ def _payload(request: HttpRequest) -> dict[str, Any]:
 @require_POST
 def delivery_callback(request: HttpRequest, delivery_id: str, token: str) -> HttpResponse:
     """A provider's delivery receipt. Authenticated by the delivery's own token in the URL;
-    an unknown delivery or a wrong token answer 404 alike."""
+    an unknown delivery or a wrong token answer 404 alike. Brevo also posts here the SMS
+    answering this copy (`msg_status` "replied", its text in `reply`): it becomes the reply
+    of this very copy (relais.inbound.brevo)."""
     data = _payload(request)
     status = str(data.get("msg_status") or data.get("event") or data.get("status") or "")
+    if "".join(c for c in status.lower() if c.isalpha()) == REPLIED:
+        return _callback_reply(data, delivery_id, token)
     reason = str(data.get("reason") or data.get("description") or "")
     try:
         delivery = delivery_receipt(
@@ -112,3 +117,16 @@ def delivery_callback(request: HttpRequest, delivery_id: str, token: str) -> Htt
     except NotFound:
         return JsonResponse({"detail": "Introuvable."}, status=404)
     return JsonResponse({"id": str(delivery.id), "status": delivery.status})
+
+
+def _callback_reply(data: dict[str, Any], delivery_id: str, token: str) -> HttpResponse:
+    try:
+        event = brevo_event(data)
+        outcome = brevo_callback_reply(delivery_id=delivery_id, token=token, event=event)
+    except NotFound:
+        return JsonResponse({"detail": "Introuvable."}, status=404)
+    except ValidationFailed as exc:
+        return JsonResponse({"detail": exc.detail, "errors": exc.errors}, status=422)
+    result = outcome.result if outcome.result in {"ack", "reply"} else "held"
+    message = str(outcome.message_id) if outcome.message_id else None
+    return JsonResponse({"id": delivery_id, "result": result, "message": message})

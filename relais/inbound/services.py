@@ -305,47 +305,78 @@ def is_ok(text: str) -> bool:
     return letters in _OK_WORDS
 
 
-def sms_ingest(*, permanence: Permanence, sender: str, to: str, text: str) -> IngestResult:
+def sms_ingest(
+    *,
+    permanence: Permanence,
+    sender: str,
+    to: str,
+    text: str,
+    delivery: Delivery | None = None,
+    key: str = "",
+    source: str = InboundItem.WEBHOOK,
+) -> IngestResult:
+    """One SMS in. `delivery` is the copy it answers when the provider says so (Brevo's reply
+    event on a copy's own callback, or naming its message id): « OK » acknowledges that copy,
+    other text is a reply in its thread. Otherwise the number tells it, within 48 h. `key`
+    is the provider's own identity of the SMS, else one is made of its content."""
     phone = normalize_phone(sender or "", field="from")
     if not phone:
         raise ValidationFailed.on("from", "Numéro de l'expéditeur : ce champ est obligatoire.")
     text = (text or "").strip()
     if not text:
         raise ValidationFailed.on("text", "Texte : ce champ est obligatoire.")
-    now = timezone.now()
-    bucket = int(now.timestamp()) // 600
-    key = "sms:" + hashlib.sha256(f"{phone}|{to}|{text}|{bucket}".encode()).hexdigest()
+    if not key:
+        bucket = int(timezone.now().timestamp()) // 600
+        key = "sms:" + hashlib.sha256(f"{phone}|{to}|{text}|{bucket}".encode()).hexdigest()
     existing = _existing(permanence, key)
     if existing is not None:
         return existing
-    with transaction.atomic():
-        item = InboundItem(
-            permanence=permanence,
-            channel=InboundItem.SMS,
-            source=InboundItem.WEBHOOK,
-            dedupe_key=key,
-            sender=phone,
-            text=text[:BODY_MAX],
-            original=text[:BODY_MAX],
+    item = InboundItem(
+        permanence=permanence,
+        channel=InboundItem.SMS,
+        source=source,
+        dedupe_key=key,
+        sender=phone,
+        text=text[:BODY_MAX],
+        original=text[:BODY_MAX],
+    )
+    try:
+        with transaction.atomic():
+            return _sms_take(item, delivery)
+    except IntegrityError:
+        # The same SMS, taken in at the same moment by another way in (Brevo calls both the
+        # copy's callback and the account's webhook).
+        again = _existing(permanence, key)
+        if again is None:
+            raise
+        return again
+
+
+def _sms_take(item: InboundItem, delivery: Delivery | None) -> IngestResult:
+    phone, permanence = item.sender, item.permanence
+    if is_ok(item.text):
+        acknowledged = (
+            acknowledge_copy_by_sms(delivery)
+            if delivery is not None
+            else acknowledge_by_sms(permanence=permanence, phone=phone)
         )
-        if is_ok(text):
-            acknowledged = acknowledge_by_sms(permanence=permanence, phone=phone)
-            if acknowledged is not None:
-                item.result, item.message = InboundItem.ACK, acknowledged
-                item.save()
-                return IngestResult(item.result, acknowledged.id, item)
-        delivery = _latest_sms(permanence, phone, now)
-        sender_found = _sms_sender(phone, delivery) if delivery else None
-        if delivery is None or sender_found is None:
-            item.result = InboundItem.HELD
+        if acknowledged is not None:
+            item.result, item.message = InboundItem.ACK, acknowledged
             item.save()
-            return IngestResult(item.result, None, item)
-        item.message = delivery.message
-        item.reply = _reply_from(item, delivery.message, sender_found, InboundItem.SMS, [])
-        item.result = InboundItem.REPLY
+            return IngestResult(item.result, acknowledged.id, item)
+    if delivery is None:
+        delivery = _latest_sms(permanence, phone, timezone.now())
+    sender_found = _sms_sender(phone, delivery) if delivery else None
+    if delivery is None or sender_found is None:
+        item.result = InboundItem.HELD
         item.save()
-        _reply_acknowledges(delivery, sender_found)
-        return IngestResult(item.result, delivery.message_id, item)
+        return IngestResult(item.result, None, item)
+    item.message = delivery.message
+    item.reply = _reply_from(item, delivery.message, sender_found, InboundItem.SMS, [])
+    item.result = InboundItem.REPLY
+    item.save()
+    _reply_acknowledges(delivery, sender_found)
+    return IngestResult(item.result, delivery.message_id, item)
 
 
 def acknowledge_by_sms(*, permanence: Permanence, phone: str) -> Message | None:
@@ -356,8 +387,16 @@ def acknowledge_by_sms(*, permanence: Permanence, phone: str) -> Message | None:
     )
     if delivery is None:
         return None
-    request = delivery.ack_request
-    acknowledge(
+    return acknowledge_copy_by_sms(delivery)
+
+
+def acknowledge_copy_by_sms(delivery: Delivery) -> Message | None:
+    """An SMS « OK » answering that very copy: acknowledges it as the person it went to, if
+    it asked for an acknowledgement not given yet. None otherwise."""
+    request = AckRequest.objects.filter(delivery_id=delivery.pk).first()
+    if request is None:
+        return None
+    won = acknowledge(
         message=delivery.message,
         via="sms",
         person_kind=request.person_kind,
@@ -365,7 +404,7 @@ def acknowledge_by_sms(*, permanence: Permanence, phone: str) -> Message | None:
         delivery=delivery,
     )
     message: Message = delivery.message
-    return message
+    return message if won else None
 
 
 def _reply_acknowledges(delivery: Delivery | None, sender: Sender) -> None:
