@@ -4,6 +4,8 @@ Every endpoint authenticates (bearer token or the pages' session), fetches throu
 helper, validates its input, and calls one service; errors come out in one shape (errors.py).
 """
 
+from typing import Any
+
 from ninja import NinjaAPI
 
 from relais.api import (
@@ -47,8 +49,8 @@ and answers 200 with the first message (and `Idempotent-Replayed: true`) instead
 
 Ids are UUID strings, dates `YYYY-MM-DD`, instants ISO 8601 with offset (Europe/Paris).
 
-**Live events.** `GET /api/v1/events` (Bearer; not listed below: it is a `text/event-stream`,
-not JSON) streams server-sent events: `id:` (increasing), `event:` (`call.ringing`,
+**Live events.** `GET /api/v1/events` (Bearer; a `text/event-stream`, not JSON) streams
+server-sent events: `id:` (increasing), `event:` (`call.ringing`,
 `call.answered`, `call.ended`, `message.created`, `message.replied`, `message.task`,
 `message.read`, `counts`) and `data:` (one line of JSON, always with `client`; with `message` for
 messages; `call.answered` carries `screen_pop` for the answering operator). Only what the
@@ -56,7 +58,49 @@ caller may see. Reconnect with `Last-Event-ID` to get what was missed (the last 
 line comes at least every 25 s.
 """
 
-api = NinjaAPI(
+# GET /api/v1/events is served outside django-ninja (an async view that streams for as long as
+# the client stays: relais.events.stream.api_events); the document describes it all the same.
+EVENTS_OPERATION: dict[str, Any] = {
+    "operationId": "relais_events_stream_api_events",
+    "summary": "Événements en direct (server-sent events)",
+    "description": (
+        "Un flux `text/event-stream` sans fin : `id:` croissant, `event:` (`call.ringing`, "
+        "`call.answered`, `call.ended`, `message.created`, `message.replied`, `message.task`, "
+        "`message.read`, `counts`), `data:` une ligne de JSON. Seul ce que l'appelant peut voir. "
+        "Avec `Last-Event-ID`, ce qui a été manqué (la dernière heure) arrive d'abord. Une ligne "
+        "de commentaire au moins toutes les 25 s."
+    ),
+    "parameters": [
+        {
+            "name": "Last-Event-ID",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "Le dernier `id:` reçu, pour reprendre sans rien perdre.",
+        }
+    ],
+    "responses": {
+        "200": {
+            "description": "Le flux d'événements.",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        "401": {
+            "description": "Authentification requise.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        },
+    },
+    "security": [{"BearerAuth": []}],
+}
+
+
+class RelaisAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        schema["paths"]["/api/v1/events"] = {"get": EVENTS_OPERATION}
+        return schema
+
+
+api = RelaisAPI(
     title="Relais API",
     version="1",
     description=DESCRIPTION,

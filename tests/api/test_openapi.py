@@ -73,3 +73,15 @@ def test_it_refuses_unknown_doc_assets(world: World) -> None:
     http = HttpClient()
     assert http.get("/api/v1/docs/assets/..%2F..%2Fmain.py").status_code == 404
     assert http.get("/api/v1/docs/assets/redoc.standalone.js").status_code == 404
+
+
+def test_it_documents_the_live_event_stream(db: None) -> None:
+    document = HttpClient().get("/api/v1/openapi.json").json()
+    events = document["paths"]["/api/v1/events"]["get"]
+    assert "text/event-stream" in events["responses"]["200"]["content"]
+    assert events["responses"]["401"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorOut"
+    }
+    assert "ErrorOut" in document["components"]["schemas"]
+    assert [p["name"] for p in events["parameters"]] == ["Last-Event-ID"]
+    assert events["security"] == [{"BearerAuth": []}]
