@@ -22,6 +22,7 @@ import json
 import time
 import uuid
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -67,6 +68,8 @@ COUNTS_DEBOUNCE = 0.15
 WRITE_EVERY = 0.25
 WRITE_BURST = 4
 AT_ONCE = {"call.ringing", "call.answered", "call.ended"}
+# The ids a stream remembers having sent (more than a replay of the last hour can overlap).
+SENT_MEMORY = 20_000
 # How long the counts asked by the streams are gathered before they are computed together.
 COUNTS_GATHER = 0.01
 
@@ -279,7 +282,11 @@ class Stream:
         self.user = user
         self.reader = Reader.of(user)
         self.last_id = last_id
-        self.sent_id = last_id or 0
+        # What was sent, to skip an event met twice (the replay and the live queue overlap).
+        # Not "ids above the last one": ids are numbered at INSERT and announced at COMMIT, so
+        # two writes committing in the other order arrive with their ids out of order.
+        self.sent: set[int] = set()
+        self.sent_order: deque[int] = deque()
         self.heartbeat = float(settings.RELAIS_EVENTS_HEARTBEAT)
         self.counts_every = float(settings.RELAIS_EVENTS_COUNTS_EVERY)
         # The counts to send (at counts_due), after event counted_id; moved: which (None: all).
@@ -288,10 +295,18 @@ class Stream:
         self.counted_id = 0
         self.moved: set[str] | None = set()
 
+    def remember(self, event_id: int) -> None:
+        self.sent.add(event_id)
+        self.sent_order.append(event_id)
+        if len(self.sent_order) > SENT_MEMORY:
+            self.sent.discard(self.sent_order.popleft())
+
     async def visible(self, rows: Sequence[EventRow]) -> list[EventRow]:
-        decided: list[tuple[EventRow, bool | None]] = [
-            (row, first_pass(self.reader, row)) for row in rows if row.id > self.sent_id
-        ]
+        fresh: dict[int, EventRow] = {}
+        for row in rows:
+            if row.id not in self.sent:
+                fresh.setdefault(row.id, row)
+        decided = [(row, first_pass(self.reader, row)) for row in fresh.values()]
         ask = [row.message_id for row, ok in decided if ok is None and row.message_id]
         allowed = await db(client_visible, self.user, ask) if ask else set()
         return [row for row, ok in decided if ok or (ok is None and row.message_id in allowed)]
@@ -301,7 +316,7 @@ class Stream:
         out = []
         for row in await self.visible(rows):
             out.append(frame(self.reader, row))
-            self.sent_id = row.id
+            self.remember(row.id)
             if not (_counting(row) and self.reader.sees_counts):
                 continue
             self.counted_id = row.id

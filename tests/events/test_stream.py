@@ -329,3 +329,36 @@ def test_a_stream_writes_a_few_times_at_once_then_at_its_pace(monkeypatch: Any):
         assert pace.wait() == 0
         pace.wrote()
     assert pace.wait() > 0
+
+
+def test_it_loses_no_event_committed_after_a_later_numbered_one(world: World):
+    """Ids are numbered at INSERT and announced at COMMIT: two sends committing in the other
+    order reach the streams with their ids out of order, and both must be sent."""
+    from django.utils import timezone
+
+    from relais.events.hub import hub
+    from relais.events.models import Event
+
+    def make(n: int) -> Event:
+        return Event.objects.create(
+            permanence_id=world.perm_a.id,
+            kind="call.ringing",
+            data={"client": str(world.client_a.id), "call": f"c{n}"},
+            client_id=world.client_a.id,
+            staff_only=True,
+            at=timezone.now(),
+        )
+
+    async def scenario() -> Reader:
+        reader = await Reader(await logged_in(world.operateur_a)).open()
+        first, second = await db(make)(1), await db(make)(2)
+        hub.deliver_threadsafe([second])  # committed first
+        hub.deliver_threadsafe([first])
+        hub.deliver_threadsafe([second])  # and a repeat is still sent once
+        await reader.read(3, stop=lambda evs: len(evs) >= 2)
+        await reader.read(0.5)
+        await reader.close()
+        return reader
+
+    reader = run(scenario())
+    assert [e.data["call"] for e in reader.events() if e.kind == "call.ringing"] == ["c2", "c1"]
