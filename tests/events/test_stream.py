@@ -245,7 +245,9 @@ def test_a_busy_stream_sends_what_arrives_together_in_one_write(world: World, mo
     assert len(reader.writes) <= 3, reader.writes
 
 
-def test_it_recounts_only_what_the_events_moved(world: World, monkeypatch: Any):
+@pytest.fixture
+def asked_counts(monkeypatch: Any) -> list[Any]:
+    """The `only` of every menu count the streams compute (None: all of them)."""
     from relais.events import stream
     from relais.messaging.selectors import menu_counts
 
@@ -257,6 +259,13 @@ def test_it_recounts_only_what_the_events_moved(world: World, monkeypatch: Any):
 
     monkeypatch.setattr(stream, "menu_counts", counting)
     monkeypatch.setattr(stream, "COUNTS_DEBOUNCE", 0.0)
+    return asked
+
+
+def test_it_recounts_only_what_the_events_moved(world: World, asked_counts: list[Any]):
+    from relais.messaging.selectors import menu_counts
+
+    asked = asked_counts
 
     async def scenario() -> Reader:
         reader = await Reader(await logged_in(world.operateur_a)).open()
@@ -284,18 +293,12 @@ def test_it_recounts_only_what_the_events_moved(world: World, monkeypatch: Any):
     assert all("moves" not in e.data for e in reader.events())
 
 
-def test_it_recounts_everything_at_least_every_so_often(world: World, monkeypatch: Any):
+def test_it_recounts_everything_at_least_every_so_often(
+    world: World, asked_counts: list[Any], monkeypatch: Any
+):
     from relais.events import stream
-    from relais.messaging.selectors import menu_counts
 
-    asked: list[Any] = []
-
-    def counting(user: Any, **kw: Any) -> dict[str, int]:
-        asked.append(kw.get("only"))
-        return menu_counts(user, **kw)
-
-    monkeypatch.setattr(stream, "menu_counts", counting)
-    monkeypatch.setattr(stream, "COUNTS_DEBOUNCE", 0.0)
+    asked = asked_counts
     monkeypatch.setattr(stream, "FULL_COUNTS_EVERY", 0.0)
 
     async def scenario() -> None:
