@@ -305,7 +305,11 @@ def test_it_recounts_everything_at_least_every_so_often(
         reader = await Reader(await logged_in(world.operateur_a)).open()
         for n in range(2):
             await db(send)(world.gerant_a, world.client_a, subject=f"U{n}", is_urgent=True)
-            await reader.read(4, stop=lambda evs, n=n: sum(e.kind == "counts" for e in evs) > n)
+
+            def counted(evs: list[Any], n: int = n) -> bool:
+                return sum(e.kind == "counts" for e in evs) > n
+
+            await reader.read(4, stop=counted)
         await reader.close()
 
     run(scenario())
