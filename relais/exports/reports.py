@@ -482,15 +482,29 @@ def _reply_entries(replies: QuerySet[Reply], cap: int) -> _Entries:
         "body",
         "author__first_name",
         "author__last_name",
+        "sender_contact__name",
+        "sender_name",
+        "via",
         "message__subject",
         "message_id",
     )
+    vias = dict(Reply.VIAS)
     for reply in reply_rows[:cap]:
+        # Who wrote it, as Reply.sender_label says it: a user, else the contact it came from
+        # (a reply taken in by e-mail or SMS), else the address or number it came from.
+        who = (
+            _name(reply["author__first_name"], reply["author__last_name"])
+            or reply["sender_contact__name"]
+            or reply["sender_name"]
+        )
+        labels = ["Réponse", who]
+        if reply["via"]:
+            labels.append(vias[reply["via"]])
         entry = _entry(
             f"r{reply['id']}",
             reply["created_at"],
             "reply",
-            ["Réponse", _name(reply["author__first_name"], reply["author__last_name"])],
+            labels,
             f"Re : {reply['message__subject']}",
             reply["body"],
             message_id=reply["message_id"],

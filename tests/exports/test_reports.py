@@ -19,7 +19,9 @@ from relais.exports.reports import (
     report_build,
     report_pdf,
 )
+from relais.messaging.models import Reply
 from relais.messaging.services import SendInput, message_send
+from relais.messaging.services.replies import reply_record
 from relais.planning.models import Appointment
 from relais.tenancy import permissions as perms
 from tests import factories as f
@@ -214,6 +216,33 @@ class TestActivity:
             "08:45 · Réponse · Léa Martin",
         )
         absent(text, *ALWAYS_ABSENT, "Semaine suivante")
+
+    def test_a_reply_taken_in_from_a_contact_or_an_address_shows_who_sent_it(
+        self, scene: Scene
+    ) -> None:
+        with time_machine.travel(paris(day(3), "11:20"), tick=False):
+            reply_record(
+                message=scene.messages["rappel"],
+                author=None,
+                body="OK merci, je serai là.",
+                via=Reply.SMS,
+                sender_contact=scene.durand,
+            )
+        with time_machine.travel(paris(day(3), "11:40"), tick=False):
+            reply_record(
+                message=scene.messages["rappel"],
+                author=None,
+                body="Bien reçu par le secrétariat.",
+                via=Reply.EMAIL,
+                sender_name="secretariat@cabinet.example",
+            )
+        text = text_of(scene.world, "movements_all")
+        assert in_order(
+            text,
+            "11:20 · Réponse · Hélène Durand · par SMS — Re : Rappel Mme Durand",
+            "OK merci, je serai là.",
+            "11:40 · Réponse · secretariat@cabinet.example · par e-mail — Re : Rappel Mme Durand",
+        )
 
     def test_an_empty_period_says_so(self, scene: Scene) -> None:
         for kind, words in [
