@@ -73,7 +73,6 @@ def event_publish(
     remark: bool = False,
 ) -> None:
     """Records the event in the current transaction and announces it on commit."""
-    at = timezone.now()
     if backend() == "postgres":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -91,7 +90,7 @@ def event_publish(
         staff_only=staff_only,
         remark=remark,
         data=data,
-        at=at,
+        at=timezone.now(),
     )
 
     transaction.on_commit(lambda: hub.deliver_threadsafe([event]))
@@ -123,13 +122,7 @@ def _message_event_fields(
         **extra,
     }
     if kind == "message.created":
-        moves = _moves(message)
-        if not moves:
-            # Neither « Urgent », « Remarques clients », « Tâche à faire » nor « Suivi des
-            # tâches » can move: the streams need not recount (relais.events.stream).
-            data["counts"] = False
-        else:
-            data["moves"] = moves
+        _note_moves(data, _moves(message))
     return {
         "permanence_id": message.permanence_id,
         "kind": kind,
@@ -156,6 +149,16 @@ def _moves(message: Any, *, read: bool = False) -> list[str]:
     return moves
 
 
+def _note_moves(data: dict[str, Any], moves: list[str]) -> None:
+    """What the streams recount (relais.events.stream): those counts, or none at all when
+    neither « Urgent », « Remarques clients », « Tâche à faire » nor « Suivi des tâches » can
+    move."""
+    if moves:
+        data["moves"] = moves
+    else:
+        data["counts"] = False
+
+
 def message_read_event(message: Any, *, user: Any, read: bool) -> None:
     """message.read, for the reader only: its read state of the thread changed."""
     data: dict[str, Any] = {
@@ -163,11 +166,7 @@ def message_read_event(message: Any, *, user: Any, read: bool) -> None:
         "message": str(message.id),
         "read": read,
     }
-    moves = _moves(message, read=True)
-    if not moves:
-        data["counts"] = False
-    else:
-        data["moves"] = moves
+    _note_moves(data, _moves(message, read=True))
     event_publish(
         permanence_id=message.permanence_id,
         kind="message.read",

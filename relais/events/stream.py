@@ -129,8 +129,7 @@ def _counts(user: User, only: frozenset[str] | None) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class _Counted:
-    at: float
-    after_id: int
+    at: float  # when its query started (time.monotonic())
     counts: dict[str, int]
     full_at: float
 
@@ -145,14 +144,15 @@ FULL_COUNTS_EVERY = 30.0
 
 
 async def counts_for(
-    user: User, after_id: int, fresh_for: float, only: frozenset[str] | None = None
+    user: User, seen_at: float, fresh_for: float, only: frozenset[str] | None = None
 ) -> dict[str, int]:
-    """The user's counts, computed after event `after_id` (reused if another stream of the
-    same user computed them after that event, less than `fresh_for` seconds ago). `only`: the
-    counts the events moved (None: all of them)."""
+    """The user's counts, computed after the stream received, at `seen_at` (time.monotonic()),
+    the events that moved them: reused if another stream of the same user started computing
+    them after that, less than `fresh_for` seconds ago (by time, not by event id: ids are not
+    in commit order). `only`: the counts the events moved (None: all of them)."""
     found = _recent_counts.get(user.id)
     now = time.monotonic()
-    if found is not None and found.after_id >= after_id and now - found.at < fresh_for:
+    if found is not None and found.at >= seen_at and now - found.at < fresh_for:
         return found.counts
     if found is None or only is None or now - found.full_at >= FULL_COUNTS_EVERY:
         counts, full_at = await _batch().ask(user, None), now
@@ -160,7 +160,7 @@ async def counts_for(
         counts, full_at = {**found.counts, **await _batch().ask(user, only)}, found.full_at
     if len(_recent_counts) > 10_000:
         _recent_counts.clear()
-    _recent_counts[user.id] = _Counted(now, after_id, counts, full_at)
+    _recent_counts[user.id] = _Counted(now, counts, full_at)
     return counts
 
 
@@ -289,10 +289,12 @@ class Stream:
         self.sent_order: deque[int] = deque()
         self.heartbeat = float(settings.RELAIS_EVENTS_HEARTBEAT)
         self.counts_every = float(settings.RELAIS_EVENTS_COUNTS_EVERY)
-        # The counts to send (at counts_due), after event counted_id; moved: which (None: all).
+        # The counts to send (at counts_due), after event counted_id, received at counted_at;
+        # moved: which counts (None: all).
         self.counts_due: float | None = None
         self.counts_last = 0.0
         self.counted_id = 0
+        self.counted_at = 0.0
         self.moved: set[str] | None = set()
 
     def remember(self, event_id: int) -> None:
@@ -319,7 +321,7 @@ class Stream:
             self.remember(row.id)
             if not (_counting(row) and self.reader.sees_counts):
                 continue
-            self.counted_id = row.id
+            self.counted_id, self.counted_at = row.id, time.monotonic()
             moves = _moves(row)
             if moves is None or self.moved is None:
                 self.moved = None
@@ -334,7 +336,7 @@ class Stream:
 
     async def counts_frame(self) -> str:
         only = None if self.moved is None else frozenset(self.moved)
-        counts = await counts_for(self.user, self.counted_id, self.counts_every, only)
+        counts = await counts_for(self.user, self.counted_at, self.counts_every, only)
         self.counts_last, self.counts_due, self.moved = time.monotonic(), None, set()
         return sse(self.counted_id, "counts", {"client": None, "counts": counts})
 
