@@ -146,10 +146,12 @@ def inbound_sms(request: HttpRequest, token: str, payload: InboundSmsIn) -> Any:
     outcome = sms_ingest(
         permanence=permanence, sender=payload.sender, to=payload.to, text=payload.text
     )
-    result = outcome.result if outcome.result in {"ack", "reply"} else "held"
     return Status(
         202,
-        {"result": result, "message": str(outcome.message_id) if outcome.message_id else None},
+        {
+            "result": outcome.sms_result,
+            "message": str(outcome.message_id) if outcome.message_id else None,
+        },
     )
 
 

@@ -109,6 +109,12 @@ _RECEIPT_FAILED = {
 }
 
 
+def status_key(status: str) -> str:
+    """A provider's status or event name as the receipts compare it: lower case, letters only
+    ("soft_bounce", "softBounce" → "softbounce")."""
+    return "".join(c for c in (status or "").lower() if c.isalpha())
+
+
 def delivery_receipt(*, delivery_id: object, token: str, status: str, reason: str = "") -> Delivery:
     """A provider's delivery receipt on the per-delivery callback URL. The token is the
     delivery's own secret: unknown id or wrong token are the same NotFound."""
@@ -119,7 +125,7 @@ def delivery_receipt(*, delivery_id: object, token: str, status: str, reason: st
 def delivery_status_apply(*, delivery: Delivery, status: str, reason: str = "") -> Delivery:
     """What a provider's status says the copy became: delivered, or failed for a reason in
     French. Other statuses (sent, accepted…) change nothing."""
-    key = "".join(c for c in (status or "").lower() if c.isalpha())
+    key = status_key(status)
     now = timezone.now()
     label = f"{delivery.get_channel_display()} → {delivery.to}"
     with transaction.atomic():

@@ -21,7 +21,7 @@ from relais.delivery.selectors import (
     outbox_attachments,
     outbox_list,
 )
-from relais.delivery.services import delivery_receipt
+from relais.delivery.services import delivery_receipt, status_key
 from relais.delivery.sms import sms_info
 from relais.inbound.brevo import REPLIED, brevo_callback_reply, brevo_event
 from relais.ui.decorators import current_user, page
@@ -107,7 +107,7 @@ def delivery_callback(request: HttpRequest, delivery_id: str, token: str) -> Htt
     of this very copy (relais.inbound.brevo)."""
     data = _payload(request)
     status = str(data.get("msg_status") or data.get("event") or data.get("status") or "")
-    if "".join(c for c in status.lower() if c.isalpha()) == REPLIED:
+    if status_key(status) == REPLIED:
         return _callback_reply(data, delivery_id, token)
     reason = str(data.get("reason") or data.get("description") or "")
     try:
@@ -127,6 +127,5 @@ def _callback_reply(data: dict[str, Any], delivery_id: str, token: str) -> HttpR
         return JsonResponse({"detail": "Introuvable."}, status=404)
     except ValidationFailed as exc:
         return JsonResponse({"detail": exc.detail, "errors": exc.errors}, status=422)
-    result = outcome.result if outcome.result in {"ack", "reply"} else "held"
     message = str(outcome.message_id) if outcome.message_id else None
-    return JsonResponse({"id": delivery_id, "result": result, "message": message})
+    return JsonResponse({"id": delivery_id, "result": outcome.sms_result, "message": message})

@@ -32,7 +32,7 @@ from relais.core.errors import ValidationFailed
 from relais.core.inputs import text_problem
 from relais.delivery.models import Delivery
 from relais.delivery.selectors import delivery_for_callback, sms_delivery_for_provider
-from relais.delivery.services import delivery_status_apply
+from relais.delivery.services import delivery_status_apply, status_key
 from relais.inbound.models import InboundItem
 from relais.inbound.services import IngestResult, sms_ingest
 from relais.tenancy.models import Permanence
@@ -85,7 +85,7 @@ def brevo_event(data: Any) -> BrevoSmsEvent:
     if not isinstance(data, dict):
         raise ValidationFailed.on("body", "Chaque événement Brevo doit être un objet JSON.")
     status = _text(data.get("msg_status") or data.get("event"), "msg_status", 40)
-    status = "".join(c for c in status.lower() if c.isalpha())
+    status = status_key(status)
     if not status:
         raise ValidationFailed.on("msg_status", "Événement Brevo sans « msg_status ».")
     event = BrevoSmsEvent(
@@ -155,8 +155,7 @@ def _account_event(permanence: Permanence, event: BrevoSmsEvent) -> BrevoOutcome
                 key=event.dedupe_key,
                 source=InboundItem.PROVIDER,
             )
-        result = outcome.result if outcome.result in {"ack", "reply"} else "held"
-        return BrevoOutcome(event.status, result, outcome.message_id)
+        return BrevoOutcome(event.status, outcome.sms_result, outcome.message_id)
     if delivery is None:
         return BrevoOutcome(event.status, "ignored")
     delivery_status_apply(delivery=delivery, status=event.status, reason=event.reason)

@@ -56,6 +56,11 @@ class IngestResult:
     message_id: uuid.UUID | None
     item: InboundItem | None
 
+    @property
+    def sms_result(self) -> str:
+        """What an SMS endpoint answers (API.md): "ack", "reply", or "held" for the rest."""
+        return self.result if self.result in {"ack", "reply"} else "held"
+
 
 @dataclass
 class Sender:

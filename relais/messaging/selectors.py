@@ -251,12 +251,9 @@ def _menu_counts_query(
     counts: dict[str, Any] = {}
     if "todo" in keys:
         counts["todo"] = _count(todo)
-    if "urgent" not in keys:
-        pass
-    elif urgent is None:
-        counts["urgent"] = _count(visible.filter(URGENT_OPEN).filter(unread))
-    else:
-        counts.update(urgent)
+    if "urgent" in keys:
+        # Staff count from their cursor (the expressions given); others in full.
+        counts.update(urgent or {"urgent": _count(visible.filter(URGENT_OPEN).filter(unread))})
     if "follow" in keys:
         counts["follow"] = _count(todo.filter(due_date__lte=today))
     if "remarks" in keys:
