@@ -116,6 +116,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The send's one statement is prepared on each PostgreSQL connection (relais.core.pg). Off for
+# a pooler that does not keep prepared statements (PgBouncer before 1.21, or without
+# max_prepared_statements).
+RELAIS_PG_PREPARE = env_bool("RELAIS_PG_PREPARE", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Short OLTP queries: JIT compiling costs more than it saves (a menu count took 27 ms of
     # JIT on a year of data), and on a few cores parallel workers only compete with the other
@@ -123,6 +127,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = os.environ.get(
         "PG_OPTIONS", "-c jit=off -c max_parallel_workers_per_gather=0"
     )
+    if RELAIS_PG_PREPARE:
+        # psycopg prepares what relais.core.pg asks it to, and nothing by itself (Django's
+        # cursors bind on the client and are never prepared).
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 2**31 - 1
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "tenancy.User"

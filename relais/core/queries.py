@@ -14,6 +14,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
+from relais.core.pg import server_cursor
+
 M = TypeVar("M", bound=Model)
 
 
@@ -179,7 +181,10 @@ class _Shape:
         for i, j, form in self.slots:
             value = values[j]
             params[i] = value.hex if form == "hex" else (str(value) if form == "text" else value)
-        with connection.cursor() as cursor:
+        # On PostgreSQL its values are bound on the server and the statement is prepared once
+        # per connection (relais.core.pg): PostgreSQL neither parses nor plans it again.
+        pg = connection.vendor == "postgresql"
+        with server_cursor(connection) if pg else connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         found = []
