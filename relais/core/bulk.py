@@ -84,7 +84,9 @@ def insert_together(
         if one is None:
             # psycopg's client-side binding (Django's default) accepts several statements in
             # one execute: sent as one simple query, run as one transaction when none is open.
-            statements = [s for objs in groups for s in insert_statements(objs, using)]
+            statements: list[tuple[str, Sequence[Any]]] = [
+                s for objs in groups for s in insert_statements(objs, using)
+            ]
             statements += then
             sql = ";\n".join(s for s, _ in statements)
             params = tuple(p for _, ps in statements for p in ps)
@@ -144,8 +146,9 @@ class _Table:
 
     def __init__(self, model: type[Model]) -> None:
         self.fields = _insert_fields(model)
+        self.columns = [str(f.column) for f in self.fields]
         table = _quote(model._meta.db_table)
-        columns = ", ".join(_quote(f.column) for f in self.fields)
+        columns = ", ".join(_quote(c) for c in self.columns)
         self.cte = (
             f"INSERT INTO {table} ({columns}) SELECT {columns} "
             f"FROM _rows, jsonb_populate_recordset(NULL::{table}, _rows.j -> {{index}})"
@@ -153,11 +156,11 @@ class _Table:
 
     def row(self, obj: Model, connection: Any) -> dict[str, Any]:
         row = {}
-        for f in self.fields:
+        for f, column in zip(self.fields, self.columns, strict=True):
             value = f.pre_save(obj, True)
             if hasattr(value, "resolve_expression"):
                 raise _NotJson
-            row[f.column] = _json_value(f.get_db_prep_save(value, connection=connection))
+            row[column] = _json_value(f.get_db_prep_save(value, connection=connection))
         return row
 
 

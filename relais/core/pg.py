@@ -28,12 +28,12 @@ from django.conf import settings
 def _cursor_class() -> Any:
     from django.db.backends.postgresql.base import ServerBindingCursor
 
-    class PreparingCursor(ServerBindingCursor):  # type: ignore[misc,valid-type]
+    class PreparingCursor(ServerBindingCursor):
         """Prepares what it executes unless told otherwise (RELAIS_PG_PREPARE)."""
 
         def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
             kwargs.setdefault("prepare", getattr(settings, "RELAIS_PG_PREPARE", True) or None)
-            return super().execute(query, params, **kwargs)
+            return super().execute(query, params, **kwargs)  # type: ignore[misc]
 
     return PreparingCursor
 
