@@ -38,11 +38,29 @@ def _cursor_class() -> Any:
     return PreparingCursor
 
 
+@functools.cache
+def _debug_wrapper_class() -> Any:
+    from django.db.backends.postgresql.base import CursorDebugWrapper
+    from django.db.backends.utils import CursorWrapper
+
+    class ServerDebugWrapper(CursorDebugWrapper):
+        """Logs the statement as written (with %s), as no SQL text with the values exists."""
+
+        def execute(self, sql: Any, params: Any = None) -> Any:
+            with self.debug_sql(sql, params):
+                return CursorWrapper.execute(self, sql, params)
+
+    return ServerDebugWrapper
+
+
 def server_cursor(connection: Any) -> Any:
     """A Django cursor over `connection` (a PostgreSQL one) that binds on the server and, unless
     RELAIS_PG_PREPARE is off, prepares what it executes."""
     connection.close_if_health_check_failed()
     connection.ensure_connection()
+    connection.validate_thread_sharing()
     with connection.wrap_database_errors:
         raw = _cursor_class()(connection.connection)
-    return connection._prepare_cursor(raw)
+    if connection.queries_logged:
+        return _debug_wrapper_class()(raw, connection)
+    return connection.make_cursor(raw)

@@ -10,6 +10,7 @@ rules and copies live in the database). Calls are for staff only.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,18 @@ class Reader:
     reads_messages: bool
     sees_remarks: bool
     sees_counts: bool
+
+    @functools.cached_property
+    def kind(self) -> tuple[Any, ...]:
+        """What first_pass reads of a reader, but its id: readers of one kind decide alike on
+        every event addressed to nobody in particular (Batch.views)."""
+        return (
+            self.permanence_id,
+            self.is_staff,
+            self.reads_messages,
+            self.sees_remarks,
+            self.sees_counts,
+        )
 
     @classmethod
     def of(cls, user: User) -> Reader:
@@ -70,6 +83,19 @@ class EventRow:
             remark=bool(event.remark),
             data=dict(event.data or {}),
         )
+
+
+class Batch:
+    """Events the hub hands together to every stream of a permanence: one object for all of
+    them, so that what depends only on the reader's kind is worked out once (`views`, kept by
+    relais.events.stream)."""
+
+    __slots__ = ("at_once", "rows", "views")
+
+    def __init__(self, rows: Sequence[EventRow], at_once: frozenset[str] = frozenset()) -> None:
+        self.rows = list(rows)
+        self.at_once = any(row.kind in at_once for row in self.rows)
+        self.views: dict[tuple[Any, ...], Any] = {}
 
 
 def _uuid(value: Any) -> Any:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
 import uuid
@@ -29,7 +30,7 @@ import psycopg
 from django.conf import settings
 from psycopg.conninfo import make_conninfo
 
-from relais.events.audience import EventRow
+from relais.events.audience import Batch, EventRow
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,23 @@ PRUNE_EVERY = 300.0
 _COLUMNS = "id, permanence_id, kind, client_id, message_id, user_id, staff_only, remark, data"
 
 
+# Events that a stream writes at once, however busy (the operator's screen pop cannot wait).
+AT_ONCE = frozenset({"call.ringing", "call.answered", "call.ended"})
+
+
 @dataclass(eq=False)
 class Subscriber:
+    """One open stream's mailbox: the batches not taken yet, and a flag that wakes it. A
+    stream that is pacing its writes is not woken by each batch: it takes them all at once."""
+
     permanence_id: uuid.UUID
     loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue[list[EventRow]] = field(default_factory=asyncio.Queue)
+    pending: list[Batch] = field(default_factory=list)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def take(self) -> list[Batch]:
+        batches, self.pending = self.pending, []
+        return batches
 
 
 class _Listener:
@@ -68,12 +81,11 @@ class _Listener:
                         await self.catch_up(reader)
                     self.ready.set()
                     delay = 0.2
-                    pending: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+                    pending: asyncio.Queue[_Note] = asyncio.Queue()
                     loader = asyncio.create_task(self.load(reader, pending))
                     try:
                         async for note in listen.notifies():
-                            event_id, _, permanence = note.payload.partition(" ")
-                            pending.put_nowait((int(event_id), permanence))
+                            pending.put_nowait(_note(note.payload))
                     finally:
                         loader.cancel()
                         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -85,20 +97,23 @@ class _Listener:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
-    async def load(self, reader: Any, pending: asyncio.Queue[tuple[int, str]]) -> None:
+    async def load(self, reader: Any, pending: asyncio.Queue[_Note]) -> None:
         while True:
             batch = [await pending.get()]
             while not pending.empty():
                 batch.append(pending.get_nowait())
             wanted = self.hub.permanences(self.loop)
-            ids = [i for i, permanence in batch if permanence in wanted]
-            self.last_id = max([self.last_id or 0, *(i for i, _ in batch)])
-            if not ids:
-                continue
-            cursor = await reader.execute(
-                f"SELECT {_COLUMNS} FROM events_event WHERE id = ANY(%s) ORDER BY id", [ids]
-            )
-            self.hub.dispatch(self.loop, [_row(r) for r in await cursor.fetchall()])
+            self.last_id = max([self.last_id or 0, *(note.id for note in batch)])
+            batch = [note for note in batch if note.permanence in wanted]
+            rows = [note.row for note in batch if note.row is not None]
+            ids = [note.id for note in batch if note.row is None]
+            if ids:
+                cursor = await reader.execute(
+                    f"SELECT {_COLUMNS} FROM events_event WHERE id = ANY(%s)", [ids]
+                )
+                rows += [_row(r) for r in await cursor.fetchall()]
+            if rows:
+                self.hub.dispatch(self.loop, sorted(rows, key=lambda row: row.id))
 
     async def catch_up(self, reader: Any) -> None:
         wanted = [uuid.UUID(p) for p in self.hub.permanences(self.loop)]
@@ -116,8 +131,43 @@ class _Listener:
 
 
 def _row(values: Sequence[Any]) -> EventRow:
-    keys = [c.strip() for c in _COLUMNS.split(",")]
-    return EventRow.of(type("Row", (), dict(zip(keys, values, strict=True))))
+    """An EventRow from the values of _COLUMNS, in that order."""
+    event_id, permanence, kind, client, message, user, staff_only, remark, data = values
+    return EventRow(
+        id=int(event_id),
+        permanence_id=uuid.UUID(str(permanence)),
+        kind=kind,
+        client_id=_uuid(client),
+        message_id=_uuid(message),
+        user_id=_uuid(user),
+        staff_only=bool(staff_only),
+        remark=bool(remark),
+        data=dict(data or {}),
+    )
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(str(value))
+
+
+@dataclass(frozen=True)
+class _Note:
+    """A NOTIFY on relais_events: the event row itself (a JSON array of _COLUMNS), or only
+    "<id> <permanence>" for a row too large to travel so (read from the table then)."""
+
+    id: int
+    permanence: str
+    row: EventRow | None
+
+
+def _note(payload: str) -> _Note:
+    if payload.startswith("["):
+        row = _row(json.loads(payload))
+        return _Note(row.id, str(row.permanence_id), row)
+    event_id, _, permanence = payload.partition(" ")
+    return _Note(int(event_id), permanence, None)
 
 
 def conninfo() -> str:
@@ -192,19 +242,21 @@ class Hub:
             return sum(len(s) for by_perm in self._subs.values() for s in by_perm.values())
 
     def dispatch(self, loop: asyncio.AbstractEventLoop, rows: Sequence[EventRow]) -> None:
-        """On `loop`: each subscriber gets the rows of its permanence, in one batch."""
+        """On `loop`: each subscriber gets the rows of its permanence, in one batch (the same
+        Batch for all of them)."""
         by_perm: dict[str, list[EventRow]] = defaultdict(list)
         for row in rows:
             by_perm[str(row.permanence_id)].append(row)
         with self._lock:
             targets = [
-                (sub, by_perm[p])
+                (list(subs), Batch(by_perm[p], AT_ONCE))
                 for p, subs in self._subs.get(loop, {}).items()
-                if p in by_perm
-                for sub in subs
+                if p in by_perm and subs
             ]
-        for sub, batch in targets:
-            sub.queue.put_nowait(batch)
+        for subs, batch in targets:
+            for sub in subs:
+                sub.pending.append(batch)
+                sub.wake.set()
 
     def deliver_threadsafe(self, events: Sequence[Any]) -> None:
         """The local backend: committed events (events.Event) from any thread."""

@@ -3,9 +3,10 @@
 An event is a row of `events.Event`, written in the caller's transaction (so it exists exactly
 when the write does) and announced to every web process:
 
-- backend "postgres": `pg_notify('relais_events', '<id> <permanence>')` in the same statement
+- backend "postgres": `pg_notify('relais_events', <the row as JSON>)` in the same statement
   as the INSERT. PostgreSQL delivers a NOTIFY only when its transaction commits, to every
-  process that LISTENs (relais.events.hub), on every machine: one round trip, ids only.
+  process that LISTENs (relais.events.hub), on every machine: one round trip, and the
+  listeners need not read the row back (a row too large for a NOTIFY is announced by id).
 - backend "local" (SQLite, the single process of `make run`): the row is handed to this
   process's hub when the transaction commits.
 
@@ -38,11 +39,19 @@ def backend() -> str:
     return "postgres" if connection.vendor == "postgresql" else "local"
 
 
+# The announcement carries the row itself (a JSON array, in relais.events.hub.COLUMNS order),
+# so that no listening process reads it back; one that would not fit in a NOTIFY (8,000
+# bytes) is announced as "<id> <permanence>" and read from the table.
+NOTIFY_MAX = 7900
 _INSERT_NOTIFY = (
     "WITH e AS (INSERT INTO events_event "
     "(permanence_id, kind, client_id, message_id, user_id, staff_only, remark, data, at) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, permanence_id) "
-    "SELECT pg_notify(%s, e.id::text || ' ' || e.permanence_id::text) FROM e"
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    "RETURNING id, permanence_id, kind, client_id, message_id, user_id, staff_only, remark, data) "
+    "SELECT pg_notify(%s, CASE WHEN octet_length(p.row) <= " + str(NOTIFY_MAX) + " "
+    "THEN p.row ELSE p.ref END) FROM (SELECT json_build_array(e.id, e.permanence_id, e.kind, "
+    "e.client_id, e.message_id, e.user_id, e.staff_only, e.remark, e.data)::text AS row, "
+    "e.id::text || ' ' || e.permanence_id::text AS ref FROM e) p"
 )
 
 

@@ -17,6 +17,7 @@ database connection while it waits. Each stream:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import time
@@ -39,6 +40,7 @@ from django.utils import timezone
 from relais.api.auth import BearerAuth
 from relais.calls.selectors import missed_today_count
 from relais.events.audience import (
+    Batch,
     EventRow,
     Reader,
     client_visible,
@@ -67,7 +69,6 @@ COUNTS_DEBOUNCE = 0.15
 # per send per page. A quiet stream writes at once, up to WRITE_BURST writes in a row (Pace).
 WRITE_EVERY = 0.25
 WRITE_BURST = 4
-AT_ONCE = {"call.ringing", "call.answered", "call.ended"}
 # The ids a stream remembers having sent (more than a replay of the last hour can overlap).
 SENT_MEMORY = 20_000
 # How long the counts asked by the streams are gathered before they are computed together.
@@ -268,13 +269,45 @@ def _counting(row: EventRow) -> bool:
     return row.kind in COUNTING and row.data.get("counts", True) is not False
 
 
-def _drain(queue: asyncio.Queue[list[EventRow]]) -> list[EventRow]:
-    rows: list[EventRow] = []
-    while True:
-        try:
-            rows += queue.get_nowait()
-        except asyncio.QueueEmpty:
-            return rows
+class _View:
+    """What the readers of one kind receive of a batch: the frames (one text), their ids, and
+    the counts they move. Worked out once per batch and reader kind, for all their streams."""
+
+    __slots__ = ("counted_id", "counting", "ids", "moves", "text")
+
+    def __init__(self, reader: Reader, rows: Sequence[EventRow]) -> None:
+        self.text = "".join(frame(reader, row) for row in rows)
+        self.ids = [row.id for row in rows]
+        counted = [row for row in rows if _counting(row)] if reader.sees_counts else []
+        self.counting = bool(counted)
+        self.counted_id = counted[-1].id if counted else 0
+        found = [_moves(row) for row in counted]
+        known = [moves for moves in found if moves is not None]
+        self.moves = frozenset().union(*known) if len(known) == len(found) else None
+
+
+def _view(reader: Reader, batch: Batch) -> _View | None:
+    """The batch as readers of this reader's kind receive it; None when some event of it is
+    decided per reader (addressed to one user, a screen pop, a client user's message event):
+    then each stream takes the batch event by event."""
+    try:
+        return batch.views[reader.kind]  # type: ignore[no-any-return]
+    except KeyError:
+        pass
+    view: _View | None = None
+    rows = []
+    for row in batch.rows:
+        if row.user_id is not None or "screen_pop" in row.data:
+            break
+        seen = first_pass(reader, row)
+        if seen is None:
+            break
+        if seen:
+            rows.append(row)
+    else:
+        view = _View(reader, rows)
+    batch.views[reader.kind] = view
+    return view
 
 
 class Stream:
@@ -298,9 +331,12 @@ class Stream:
         self.moved: set[str] | None = set()
 
     def remember(self, event_id: int) -> None:
-        self.sent.add(event_id)
-        self.sent_order.append(event_id)
-        if len(self.sent_order) > SENT_MEMORY:
+        self.remember_all((event_id,))
+
+    def remember_all(self, event_ids: Sequence[int]) -> None:
+        self.sent.update(event_ids)
+        self.sent_order.extend(event_ids)
+        while len(self.sent_order) > SENT_MEMORY:
             self.sent.discard(self.sent_order.popleft())
 
     async def visible(self, rows: Sequence[EventRow]) -> list[EventRow]:
@@ -313,26 +349,49 @@ class Stream:
         allowed = await db(client_visible, self.user, ask) if ask else set()
         return [row for row, ok in decided if ok or (ok is None and row.message_id in allowed)]
 
-    async def frames(self, rows: Sequence[EventRow]) -> list[str]:
-        """The frames of what the reader may see of rows; notes the counts they move."""
+    async def frames(self, batches: Sequence[Batch]) -> list[str]:
+        """The frames of what the reader may see of these batches, in order; notes the counts
+        they move. A batch whose view is shared by the reader's kind costs a set check and a
+        join; the others go event by event (`row_frames`)."""
+        out: list[str] = []
+        slow: list[EventRow] = []
+        for batch in batches:
+            view = _view(self.reader, batch)
+            if view is None or not self.sent.isdisjoint(view.ids):
+                slow += batch.rows
+                continue
+            if slow:
+                out += await self.row_frames(slow)
+                slow = []
+            if view.ids:
+                out.append(view.text)
+                self.remember_all(view.ids)
+            if view.counting:
+                self.note_counts(view.counted_id, view.moves)
+        if slow:
+            out += await self.row_frames(slow)
+        return out
+
+    async def row_frames(self, rows: Sequence[EventRow]) -> list[str]:
         out = []
         for row in await self.visible(rows):
             out.append(frame(self.reader, row))
             self.remember(row.id)
-            if not (_counting(row) and self.reader.sees_counts):
-                continue
-            self.counted_id, self.counted_at = row.id, time.monotonic()
-            moves = _moves(row)
-            if moves is None or self.moved is None:
-                self.moved = None
-            else:
-                self.moved |= moves
-            if self.counts_due is None:
-                # A burst of events costs one count.
-                self.counts_due = max(
-                    time.monotonic() + COUNTS_DEBOUNCE, self.counts_last + self.counts_every
-                )
+            if _counting(row) and self.reader.sees_counts:
+                self.note_counts(row.id, _moves(row))
         return out
+
+    def note_counts(self, event_id: int, moves: frozenset[str] | None) -> None:
+        """Counting events arrived: the counts are due (a burst of events costs one count)."""
+        self.counted_id, self.counted_at = event_id, time.monotonic()
+        if moves is None or self.moved is None:
+            self.moved = None
+        else:
+            self.moved |= moves
+        if self.counts_due is None:
+            self.counts_due = max(
+                time.monotonic() + COUNTS_DEBOUNCE, self.counts_last + self.counts_every
+            )
 
     async def counts_frame(self) -> str:
         only = None if self.moved is None else frozenset(self.moved)
@@ -347,31 +406,30 @@ class Stream:
             yield f"retry: 3000\n: {'relais ' * 8}\n\n"
             if self.last_id is not None:
                 replayed = await db(_replay, self.reader.permanence_id, self.last_id)
-                out = await self.frames(replayed)
+                out = await self.frames([Batch(replayed)])
                 if out:
                     yield "".join(out)
             while True:
                 timeout = self.heartbeat
                 if self.counts_due is not None:
                     timeout = max(0.0, min(timeout, self.counts_due - time.monotonic()))
-                batch: list[EventRow] | None = None
-                try:
-                    async with asyncio.timeout(timeout):
-                        batch = await sub.queue.get()
-                except TimeoutError:
-                    pass
-                if batch is None and self.counts_due is None:
+                if not sub.pending:
+                    sub.wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(timeout):
+                            await sub.wake.wait()
+                if not sub.pending and self.counts_due is None:
                     yield ": ping\n\n"
                     continue
                 out = []
-                if batch:
+                if sub.pending:
                     # Under load, one write per WRITE_EVERY: what arrives meanwhile goes with
                     # it. A quiet stream writes at once, and a call's events always do (the
                     # operator's screen pop cannot wait).
-                    wait = 0.0 if any(r.kind in AT_ONCE for r in batch) else pace.wait()
+                    wait = 0.0 if any(b.at_once for b in sub.pending) else pace.wait()
                     if wait > 0:
                         await asyncio.sleep(wait)
-                    out = await self.frames([*batch, *_drain(sub.queue)])
+                    out = await self.frames(sub.take())
                 if self.counts_due is not None and time.monotonic() >= self.counts_due:
                     out.append(await self.counts_frame())
                 if out:

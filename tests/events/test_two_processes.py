@@ -57,3 +57,31 @@ def test_it_delivers_an_event_from_one_process_to_a_stream_on_the_other(
         # A plain message moves no left-menu count: the streams need not recount.
         "counts": False,
     }
+
+
+def test_an_event_too_large_for_a_notify_is_read_from_the_table(world: World, tmp_path: Path):
+    """A NOTIFY carries the event row itself up to NOTIFY_MAX bytes; a larger one is announced
+    by id, and the listening process reads it back."""
+    from relais.events.publish import NOTIFY_MAX, event_publish
+
+    reader_token = ApiToken.issue(world.operateur_a)
+    note = "é" * NOTIFY_MAX  # twice NOTIFY_MAX bytes in UTF-8
+    with web_process(tmp_path) as port:
+        stream = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        stream.request("GET", "/api/v1/events", headers={"Authorization": f"Bearer {reader_token}"})
+        response = stream.getresponse()
+        assert response.status == 200
+        response.read1()
+        event_publish(
+            permanence_id=world.perm_a.id, kind="call.ringing", data={"note": note, "n": 1}
+        )
+        event_publish(permanence_id=world.perm_a.id, kind="call.ringing", data={"n": 2})
+        started = time.monotonic()
+        raw = b""
+        while raw.count(b"call.ringing") < 2 and time.monotonic() - started < 5:
+            raw += response.read1()
+        stream.close()
+    events, _ = parse(raw.decode())
+    ringing = [e.data for e in events if e.kind == "call.ringing"]
+    assert [d["n"] for d in ringing] == [1, 2]
+    assert ringing[0]["note"] == note
