@@ -23,7 +23,6 @@ import json
 import time
 import uuid
 import weakref
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -50,7 +49,7 @@ from relais.events.audience import (
 )
 from relais.events.hub import hub
 from relais.events.models import Event
-from relais.messaging.selectors import menu_counts
+from relais.messaging.selectors import MENU_COUNT_CAP, menu_counts
 from relais.tenancy.models import User
 
 T = TypeVar("T")
@@ -69,7 +68,8 @@ COUNTS_DEBOUNCE = 0.15
 # per send per page. A quiet stream writes at once, up to WRITE_BURST writes in a row (Pace).
 WRITE_EVERY = 0.25
 WRITE_BURST = 4
-# The ids a stream remembers having sent (more than a replay of the last hour can overlap).
+# The ids a stream remembers having sent, at least (more than a replay of the last hour can
+# overlap).
 SENT_MEMORY = 20_000
 # How long the counts asked by the streams are gathered before they are computed together.
 COUNTS_GATHER = 0.01
@@ -262,6 +262,12 @@ def _moves(row: EventRow) -> frozenset[str] | None:
     return frozenset(moves) if isinstance(moves, list) else None
 
 
+def _grows(row: EventRow) -> bool:
+    """A new message only raises the counts it moves (a read, a done task, a missed call's
+    count reset by the day lower them)."""
+    return row.kind == "message.created"
+
+
 def _counting(row: EventRow) -> bool:
     """Events that change the reader's left-menu counts (a call only when it was missed)."""
     if row.kind == "call.ended":
@@ -273,7 +279,7 @@ class _View:
     """What the readers of one kind receive of a batch: the frames (one text), their ids, and
     the counts they move. Worked out once per batch and reader kind, for all their streams."""
 
-    __slots__ = ("counted_id", "counting", "ids", "moves", "text")
+    __slots__ = ("counted_id", "counting", "grows", "ids", "moves", "text")
 
     def __init__(self, reader: Reader, rows: Sequence[EventRow]) -> None:
         self.text = "".join(frame(reader, row) for row in rows)
@@ -281,6 +287,7 @@ class _View:
         counted = [row for row in rows if _counting(row)] if reader.sees_counts else []
         self.counting = bool(counted)
         self.counted_id = counted[-1].id if counted else 0
+        self.grows = all(_grows(row) for row in counted)
         found = [_moves(row) for row in counted]
         known = [moves for moves in found if moves is not None]
         self.moves = frozenset().union(*known) if len(known) == len(found) else None
@@ -319,7 +326,7 @@ class Stream:
         # Not "ids above the last one": ids are numbered at INSERT and announced at COMMIT, so
         # two writes committing in the other order arrive with their ids out of order.
         self.sent: set[int] = set()
-        self.sent_order: deque[int] = deque()
+        self.sent_order: list[int] = []
         self.heartbeat = float(settings.RELAIS_EVENTS_HEARTBEAT)
         self.counts_every = float(settings.RELAIS_EVENTS_COUNTS_EVERY)
         # The counts to send (at counts_due), after event counted_id, received at counted_at;
@@ -329,6 +336,9 @@ class Stream:
         self.counted_id = 0
         self.counted_at = 0.0
         self.moved: set[str] | None = set()
+        # Whether only new messages moved them since (grows), and the counts last sent.
+        self.grows_only = True
+        self.last_counts: dict[str, int] | None = None
 
     def remember(self, event_id: int) -> None:
         self.remember_all((event_id,))
@@ -336,8 +346,11 @@ class Stream:
     def remember_all(self, event_ids: Sequence[int]) -> None:
         self.sent.update(event_ids)
         self.sent_order.extend(event_ids)
-        while len(self.sent_order) > SENT_MEMORY:
-            self.sent.discard(self.sent_order.popleft())
+        if len(self.sent_order) > 2 * SENT_MEMORY:
+            # Forgotten by halves: a send costs no Python loop over its ids.
+            forget = self.sent_order[:-SENT_MEMORY]
+            del self.sent_order[:-SENT_MEMORY]
+            self.sent.difference_update(forget)
 
     async def visible(self, rows: Sequence[EventRow]) -> list[EventRow]:
         fresh: dict[int, EventRow] = {}
@@ -367,7 +380,7 @@ class Stream:
                 out.append(view.text)
                 self.remember_all(view.ids)
             if view.counting:
-                self.note_counts(view.counted_id, view.moves)
+                self.note_counts(view.counted_id, view.moves, grows=view.grows)
         if slow:
             out += await self.row_frames(slow)
         return out
@@ -378,12 +391,14 @@ class Stream:
             out.append(frame(self.reader, row))
             self.remember(row.id)
             if _counting(row) and self.reader.sees_counts:
-                self.note_counts(row.id, _moves(row))
+                self.note_counts(row.id, _moves(row), grows=_grows(row))
         return out
 
-    def note_counts(self, event_id: int, moves: frozenset[str] | None) -> None:
-        """Counting events arrived: the counts are due (a burst of events costs one count)."""
+    def note_counts(self, event_id: int, moves: frozenset[str] | None, *, grows: bool) -> None:
+        """Counting events arrived: the counts are due (a burst of events costs one count).
+        `grows`: they can only have raised the counts they move (new messages)."""
         self.counted_id, self.counted_at = event_id, time.monotonic()
+        self.grows_only = self.grows_only and grows
         if moves is None or self.moved is None:
             self.moved = None
         else:
@@ -393,22 +408,36 @@ class Stream:
                 time.monotonic() + COUNTS_DEBOUNCE, self.counts_last + self.counts_every
             )
 
-    async def counts_frame(self) -> str:
+    async def counts_frame(self) -> str | None:
         only = None if self.moved is None else frozenset(self.moved)
+        unchanged = self.capped(only) and self.grows_only
+        self.counts_due, self.moved, self.grows_only = None, set(), True
+        if unchanged:
+            # New messages cannot lower a count, nor raise one already at its cap (« 99+ »).
+            return None
         counts = await counts_for(self.user, self.counted_at, self.counts_every, only)
-        self.counts_last, self.counts_due, self.moved = time.monotonic(), None, set()
+        self.counts_last, self.last_counts = time.monotonic(), counts
         return sse(self.counted_id, "counts", {"client": None, "counts": counts})
 
-    async def events(self) -> AsyncIterator[str]:
+    def capped(self, only: frozenset[str] | None) -> bool:
+        """Whether every count in `only` was at its cap when last sent (a count the reader
+        does not have counts as capped)."""
+        if only is None or self.last_counts is None:
+            return False
+        if time.monotonic() - self.counts_last >= FULL_COUNTS_EVERY:
+            return False  # every count is recounted that often at least (counts_for)
+        return all(self.last_counts.get(key, MENU_COUNT_CAP) >= MENU_COUNT_CAP for key in only)
+
+    async def events(self) -> AsyncIterator[bytes]:
         sub = await hub.subscribe(self.reader.permanence_id)
         pace = Pace(WRITE_EVERY, WRITE_BURST)
         try:
-            yield f"retry: 3000\n: {'relais ' * 8}\n\n"
+            yield f"retry: 3000\n: {'relais ' * 8}\n\n".encode()
             if self.last_id is not None:
                 replayed = await db(_replay, self.reader.permanence_id, self.last_id)
                 out = await self.frames([Batch(replayed)])
                 if out:
-                    yield "".join(out)
+                    yield "".join(out).encode()
             while True:
                 timeout = self.heartbeat
                 if self.counts_due is not None:
@@ -419,7 +448,7 @@ class Stream:
                         async with asyncio.timeout(timeout):
                             await sub.wake.wait()
                 if not sub.pending and self.counts_due is None:
-                    yield ": ping\n\n"
+                    yield b": ping\n\n"
                     continue
                 out = []
                 if sub.pending:
@@ -431,10 +460,13 @@ class Stream:
                         await asyncio.sleep(wait)
                     out = await self.frames(sub.take())
                 if self.counts_due is not None and time.monotonic() >= self.counts_due:
-                    out.append(await self.counts_frame())
+                    counts = await self.counts_frame()
+                    if counts is not None:
+                        out.append(counts)
                 if out:
                     pace.wrote()
-                    yield "".join(out)
+                    # Bytes: the response need not look its charset up for each write.
+                    yield "".join(out).encode()
         finally:
             hub.unsubscribe(sub)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -291,6 +292,43 @@ def test_it_recounts_only_what_the_events_moved(world: World, asked_counts: list
     assert counts[-1] == whole
     # `moves` is for the streams only: readers never receive it.
     assert all("moves" not in e.data for e in reader.events())
+
+
+def test_it_does_not_recount_what_new_messages_cannot_raise_past_the_cap(
+    world: World, asked_counts: list[Any], monkeypatch: Any, settings: Any
+):
+    from relais.events import stream
+
+    asked = asked_counts
+    monkeypatch.setattr(stream, "MENU_COUNT_CAP", 2)  # « Urgent » reaches it at 2
+    settings.RELAIS_EVENTS_HEARTBEAT = 0.3  # comment lines keep the reading going
+
+    def counts(evs: list[Any]) -> int:
+        return sum(e.kind == "counts" for e in evs)
+
+    async def scenario() -> Reader:
+        reader = await Reader(await logged_in(world.operateur_a)).open()
+        for n in (1, 2):
+            await db(send)(world.gerant_a, world.client_a, subject=f"U{n}", is_urgent=True)
+            await reader.read(4, stop=lambda evs, n=n: counts(evs) >= n)  # type: ignore[misc]
+        # At its cap, « Urgent » cannot change with one more urgent message: no recount.
+        await db(send)(world.gerant_a, world.client_a, subject="U3", is_urgent=True)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 2.0  # past the time its counts were due
+        await reader.read(4, stop=lambda evs: loop.time() >= until)
+        assert sum(e.data.get("message") is not None for e in reader.events()) == 3
+        assert counts(reader.events()) == 2
+        # A task moves « Tâche à faire », under its cap: recounted.
+        await db(send)(world.gerant_a, world.client_a, subject="Tâche", is_task=True)
+        await reader.read(4, stop=lambda evs: counts(evs) >= 3)
+        await reader.close()
+        return reader
+
+    reader = run(scenario())
+    assert asked == [None, frozenset({"urgent"}), frozenset({"todo", "follow"})]
+    created = [e.data["message"] for e in reader.events() if e.kind == "message.created"]
+    assert len(created) == 4  # every message event is still sent
+    assert [e.data["counts"]["todo"] for e in reader.events() if e.kind == "counts"] == [0, 0, 1]
 
 
 def test_it_recounts_everything_at_least_every_so_often(
