@@ -167,6 +167,46 @@ class Stream:
         self.conn.close()
 
 
+class _Dechunk:
+    """The body of an HTTP/1.1 response sent with `Transfer-Encoding: chunked`, fed as it
+    arrives."""
+
+    def __init__(self) -> None:
+        self.raw = b""
+        self.state = "headers"  # then "size", "data" (self.left bytes to come), "crlf"
+        self.left = 0
+
+    def feed(self, data: bytes) -> bytes:
+        self.raw += data
+        body = []
+        while True:
+            if self.state == "headers":
+                end = self.raw.find(b"\r\n\r\n")
+                if end < 0:
+                    break
+                self.raw, self.state = self.raw[end + 4 :], "size"
+            elif self.state == "size":
+                end = self.raw.find(b"\r\n")
+                if end < 0:
+                    break
+                self.left = int(self.raw[:end].split(b";")[0] or b"0", 16)
+                self.raw, self.state = self.raw[end + 2 :], "data" if self.left else "end"
+            elif self.state == "data":
+                take = self.raw[: self.left]
+                body.append(take)
+                self.raw, self.left = self.raw[len(take) :], self.left - len(take)
+                if self.left:
+                    break
+                self.state = "crlf"
+            elif self.state == "crlf":
+                if len(self.raw) < 2:
+                    break
+                self.raw, self.state = self.raw[2:], "size"
+            else:  # the last chunk: nothing more
+                break
+        return b"".join(body)
+
+
 class IdleStreams:
     """Many open GET /api/v1/events, read by one thread (a selector). They count the
     `message.created` frames they receive without parsing them: the benchmark's own readers
@@ -180,6 +220,7 @@ class IdleStreams:
         self.accepted = 0
         self.socks: list[socket.socket] = []
         self.tails: dict[int, bytes] = {}
+        self.bodies: dict[int, _Dechunk] = {}
         proxy = "".join(f"{k}: {v}\r\n" for k, v in PROXY.items())
         for i in range(n):
             sock = socket.create_connection(("127.0.0.1", port))
@@ -213,7 +254,9 @@ class IdleStreams:
                     continue
                 if key.data not in self.tails:
                     self.accepted += data.startswith(b"HTTP/1.1 200")
-                buffer = self.tails.get(key.data, b"") + data
+                    self.bodies[key.data] = _Dechunk()
+                # The body without its chunked framing: a frame may straddle two chunks.
+                buffer = self.tails.get(key.data, b"") + self.bodies[key.data].feed(data)
                 self.received += buffer.count(self.MARK)
                 self.tails[key.data] = buffer[-keep:]
 
@@ -460,7 +503,12 @@ def main(argv: list[str] | None = None) -> int:
                 timeout=900,
             )
             cpu1, t1 = cpu_of(b.proc.pid), time.perf_counter()
-            time.sleep(1.0)  # a busy stream writes every 0.25 s: let its last write arrive
+            # Let the last writes arrive: until the count stops growing for a second (a busy
+            # stream writes every 0.25 s; its reader may lag behind on a loaded machine).
+            received, waited = -1, time.perf_counter()
+            while idle.received != received and time.perf_counter() - waited < 30:
+                received = idle.received
+                time.sleep(1.0)
             received = idle.received
             expected = len(idle) * sent_count(result.stdout)
             lines.append(

@@ -43,7 +43,8 @@ def from_row(model: type[M], row: dict[str, Any], prefix: str = "") -> M:
     """An instance of model from a values() row holding every concrete field, under
     `prefix + attname` (e.g. "user__" for a related row)."""
     fields = model._meta.concrete_fields
-    return loaded(model(**{f.attname: row[prefix + f.attname] for f in fields}))
+    # Positional, in the fields' order: Model.__init__'s fast path (no keyword matching).
+    return loaded(model(*[row[prefix + f.attname] for f in fields]))
 
 
 class Prepared:
