@@ -127,6 +127,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = os.environ.get(
         "PG_OPTIONS", "-c jit=off -c max_parallel_workers_per_gather=0"
     )
+    # Django's backend, with a health check that needs no round trip (relais.core.postgresql).
+    DATABASES["default"]["ENGINE"] = "relais.core.postgresql"
     if RELAIS_PG_PREPARE:
         # psycopg prepares what relais.core.pg asks it to, and nothing by itself (Django's
         # cursors bind on the client and are never prepared).
@@ -367,7 +369,7 @@ RELAIS_EVENTS_COUNTS_EVERY = float(os.environ.get("RELAIS_EVENTS_COUNTS_EVERY", 
 # PostgreSQL connections: RELAIS_DB_POOL connections at most per process, whatever the
 # clients do (Django's per-thread connections would otherwise pile up under ASGI).
 RELAIS_DB_POOL = int(os.environ.get("RELAIS_DB_POOL", "0"))
-if RELAIS_DB_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if RELAIS_DB_POOL and DATABASES["default"]["ENGINE"] == "relais.core.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": 1,

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import connections, models, transaction
 from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField
 from django.db.models.sql import InsertQuery
 
@@ -141,6 +141,29 @@ def _json_value(value: Any) -> Any:
     raise _NotJson
 
 
+# Exactly these field classes (not their subclasses, which may convert values: a phone number
+# field, say) and these value types; a UUID goes as its text.
+_PLAIN_FIELDS = frozenset(
+    {
+        models.CharField,
+        models.TextField,
+        models.EmailField,
+        models.SlugField,
+        models.BooleanField,
+        models.IntegerField,
+        models.SmallIntegerField,
+        models.BigIntegerField,
+        models.PositiveIntegerField,
+        models.PositiveSmallIntegerField,
+        models.PositiveBigIntegerField,
+        models.UUIDField,
+        models.ForeignKey,
+        models.OneToOneField,
+    }
+)
+_PLAIN_VALUES = frozenset({str, bool, int, type(None)})
+
+
 class _Table:
     """How one model's rows go into the statement: its columns and their CTE."""
 
@@ -154,9 +177,25 @@ class _Table:
             f"FROM _rows, jsonb_populate_recordset(NULL::{table}, _rows.j -> {{index}})"
         )
 
+        # Fields whose value, of a plain type, goes to the database as it is: read straight
+        # from the instance (Django's pre_save and get_db_prep_save would return it unchanged).
+        self.plain = [type(f) in _PLAIN_FIELDS for f in self.fields]
+        self.attnames = [f.attname for f in self.fields]
+
     def row(self, obj: Model, connection: Any) -> dict[str, Any]:
         row = {}
-        for f, column in zip(self.fields, self.columns, strict=True):
+        for f, column, attname, plain in zip(
+            self.fields, self.columns, self.attnames, self.plain, strict=True
+        ):
+            if plain:
+                value = getattr(obj, attname)
+                kind = type(value)
+                if kind in _PLAIN_VALUES:
+                    row[column] = value
+                    continue
+                if kind is uuid.UUID:
+                    row[column] = str(value)
+                    continue
             value = f.pre_save(obj, True)
             if hasattr(value, "resolve_expression"):
                 raise _NotJson

@@ -26,6 +26,7 @@ from django.conf import settings
 
 @functools.cache
 def _cursor_class() -> Any:
+    # Imported when first used: loading Django's PostgreSQL backend is for PostgreSQL only.
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     class PreparingCursor(ServerBindingCursor):
@@ -40,6 +41,7 @@ def _cursor_class() -> Any:
 
 @functools.cache
 def _debug_wrapper_class() -> Any:
+    # Imported when first used: loading Django's PostgreSQL backend is for PostgreSQL only.
     from django.db.backends.postgresql.base import CursorDebugWrapper
     from django.db.backends.utils import CursorWrapper
 
