@@ -221,6 +221,7 @@ class IdleStreams:
         self.socks: list[socket.socket] = []
         self.tails: dict[int, bytes] = {}
         self.bodies: dict[int, _Dechunk] = {}
+        self.per: dict[int, int] = {}
         proxy = "".join(f"{k}: {v}\r\n" for k, v in PROXY.items())
         for i in range(n):
             sock = socket.create_connection(("127.0.0.1", port))
@@ -257,7 +258,9 @@ class IdleStreams:
                     self.bodies[key.data] = _Dechunk()
                 # The body without its chunked framing: a frame may straddle two chunks.
                 buffer = self.tails.get(key.data, b"") + self.bodies[key.data].feed(data)
-                self.received += buffer.count(self.MARK)
+                found = buffer.count(self.MARK)
+                self.received += found
+                self.per[key.data] = self.per.get(key.data, 0) + found
                 self.tails[key.data] = buffer[-keep:]
 
     def close(self) -> None:
@@ -506,16 +509,19 @@ def main(argv: list[str] | None = None) -> int:
             # Let the last writes arrive: until the count stops growing for a second (a busy
             # stream writes every 0.25 s; its reader may lag behind on a loaded machine).
             received, waited = -1, time.perf_counter()
-            while idle.received != received and time.perf_counter() - waited < 30:
+            while idle.received != received and time.perf_counter() - waited < 120:
                 received = idle.received
                 time.sleep(1.0)
             received = idle.received
+            waited = time.perf_counter() - waited
             expected = len(idle) * sent_count(result.stdout)
             lines.append(
                 f"4. send_bench.py with {len(idle)} streams open (exit {result.returncode}); "
                 f"the streams' process used {cpu1 - cpu0:.1f} CPU s over {t1 - t0:.0f} s and "
                 f"its streams received {received} message.created events "
-                f"(expected {expected}: one per send per stream):"
+                f"(expected {expected}: one per send per stream; per stream "
+                f"{min(idle.per.values(), default=0)} to {max(idle.per.values(), default=0)}; "
+                f"the last ones within {waited:.0f} s after the send benchmark ended):"
             )
             lines += ["   " + line for line in result.stdout.strip().splitlines()[-20:]]
             if result.returncode:

@@ -208,6 +208,12 @@ class _CountsBatch:
         return await future
 
     async def run(self) -> None:
+        # Until nothing is left: what is asked while a batch is computed goes in the next one
+        # (ask starts no task while this one runs).
+        while self.pending:
+            await self.run_once()
+
+    async def run_once(self) -> None:
         await asyncio.sleep(COUNTS_GATHER)
         asked, self.pending = list(self.pending.values()), {}
 
