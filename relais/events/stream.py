@@ -9,7 +9,8 @@ database connection while it waits. Each stream:
 3. sends only what its reader may see (relais.events.audience), and after message or call
    events that change them, the reader's left-menu counts (`counts`, at most once per
    RELAIS_EVENTS_COUNTS_EVERY seconds; only the counts the events moved are recounted, all of
-   them every FULL_COUNTS_EVERY seconds at least); under load, what arrives within WRITE_EVERY
+   them every FULL_COUNTS_EVERY seconds at least, none when only new messages moved counts
+   already at their cap); under load, what arrives within WRITE_EVERY (0.5 s)
    goes out in one write;
 4. writes a comment line every RELAIS_EVENTS_HEARTBEAT seconds (15) so proxies keep it open.
 """
@@ -66,7 +67,7 @@ COUNTS_DEBOUNCE = 0.15
 # A busy stream writes at most once per WRITE_EVERY seconds, everything that arrived meanwhile
 # together: with hundreds of open pages, a burst of sends costs one write per page, not one
 # per send per page. A quiet stream writes at once, up to WRITE_BURST writes in a row (Pace).
-WRITE_EVERY = 0.25
+WRITE_EVERY = 0.5
 WRITE_BURST = 4
 # The ids a stream remembers having sent, at least (more than a replay of the last hour can
 # overlap).
