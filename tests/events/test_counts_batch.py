@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.events.helpers import run
+
 
 @dataclass
 class _User:
@@ -39,5 +41,5 @@ def test_counts_asked_while_others_are_computed_are_computed_too(monkeypatch: An
         gate.set()
         return list(await asyncio.wait_for(asyncio.gather(first, second), 2))
 
-    assert asyncio.run(scenario()) == [{"n": 1}, {"n": 2}]
+    assert run(scenario()) == [{"n": 1}, {"n": 2}]
     assert len(computed) == 2
