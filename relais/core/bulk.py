@@ -35,6 +35,7 @@ from typing import Any
 from django.db import connections, models, transaction
 from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField
 from django.db.models.sql import InsertQuery
+from psycopg.types.json import Json, Jsonb
 
 from relais.core.pg import server_cursor
 
@@ -134,10 +135,9 @@ def _json_value(value: Any) -> Any:
         return str(value)
     if isinstance(value, float) and math.isfinite(value):
         return value
-    obj, dumps = getattr(value, "obj", None), getattr(value, "dumps", None)
-    if callable(dumps) and type(value).__name__ in ("Json", "Jsonb"):
+    if isinstance(value, Json | Jsonb):
         # A JSONField's value, as psycopg's wrapper would send it (with the field's encoder).
-        return json.loads(dumps(obj))
+        return json.loads((value.dumps or json.dumps)(value.obj))
     raise _NotJson
 
 
@@ -247,7 +247,10 @@ def _json_statement(
         return None
     models = tuple(type(objs[0]) for objs in groups)
     try:
-        rows = [[_table(type(obj)).row(obj, connection) for obj in objs] for objs in groups]
+        rows = [
+            [table.row(obj, connection) for obj in objs]
+            for table, objs in zip(map(_table, models), groups, strict=True)
+        ]
     except _NotJson:
         return None
     then_sql, then_params = then[0] if then else ("", ())

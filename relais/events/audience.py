@@ -54,6 +54,21 @@ class Reader:
         )
 
 
+# The columns of events_event a stream reads, in EventRow.from_values's order (the listener's
+# queries, and the JSON array a NOTIFY carries: relais.events.publish).
+COLUMNS = (
+    "id",
+    "permanence_id",
+    "kind",
+    "client_id",
+    "message_id",
+    "user_id",
+    "staff_only",
+    "remark",
+    "data",
+)
+
+
 @dataclass(frozen=True)
 class EventRow:
     """An events.Event as the streams hold it (from the ORM, or from the listener's query)."""
@@ -72,16 +87,23 @@ class EventRow:
 
     @classmethod
     def of(cls, event: Any) -> EventRow:
+        """From an events.Event (or anything with its columns as attributes)."""
+        return cls.from_values([getattr(event, column) for column in COLUMNS])
+
+    @classmethod
+    def from_values(cls, values: Sequence[Any]) -> EventRow:
+        """From the values of COLUMNS, in that order (a query's row, a NOTIFY's JSON array)."""
+        event_id, permanence, kind, client, message, user, staff_only, remark, data = values
         return cls(
-            id=int(event.id),
-            permanence_id=_uuid(event.permanence_id),
-            kind=event.kind,
-            client_id=_uuid(event.client_id),
-            message_id=_uuid(event.message_id),
-            user_id=_uuid(event.user_id),
-            staff_only=bool(event.staff_only),
-            remark=bool(event.remark),
-            data=dict(event.data or {}),
+            id=int(event_id),
+            permanence_id=uuid.UUID(str(permanence)),
+            kind=kind,
+            client_id=_uuid(client),
+            message_id=_uuid(message),
+            user_id=_uuid(user),
+            staff_only=bool(staff_only),
+            remark=bool(remark),
+            data=dict(data or {}),
         )
 
 

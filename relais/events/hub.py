@@ -30,12 +30,12 @@ import psycopg
 from django.conf import settings
 from psycopg.conninfo import make_conninfo
 
-from relais.events.audience import Batch, EventRow
+from relais.events.audience import COLUMNS, Batch, EventRow
 
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY = 300.0
-_COLUMNS = "id, permanence_id, kind, client_id, message_id, user_id, staff_only, remark, data"
+_COLUMNS = ", ".join(COLUMNS)
 
 
 # Events that a stream writes at once, however busy (the operator's screen pop cannot wait).
@@ -105,13 +105,13 @@ class _Listener:
             wanted = self.hub.permanences(self.loop)
             self.last_id = max([self.last_id or 0, *(note.id for note in batch)])
             batch = [note for note in batch if note.permanence in wanted]
-            rows = [note.row for note in batch if note.row is not None]
-            ids = [note.id for note in batch if note.row is None]
+            rows = [note.row() for note in batch if note.payload is not None]
+            ids = [note.id for note in batch if note.payload is None]
             if ids:
                 cursor = await reader.execute(
                     f"SELECT {_COLUMNS} FROM events_event WHERE id = ANY(%s)", [ids]
                 )
-                rows += [_row(r) for r in await cursor.fetchall()]
+                rows += [EventRow.from_values(r) for r in await cursor.fetchall()]
             if rows:
                 self.hub.dispatch(self.loop, sorted(rows, key=lambda row: row.id))
 
@@ -124,48 +124,32 @@ class _Listener:
             "ORDER BY id",
             [self.last_id, wanted],
         )
-        rows = [_row(r) for r in await cursor.fetchall()]
+        rows = [EventRow.from_values(r) for r in await cursor.fetchall()]
         if rows:
             self.last_id = rows[-1].id
             self.hub.dispatch(self.loop, rows)
 
 
-def _row(values: Sequence[Any]) -> EventRow:
-    """An EventRow from the values of _COLUMNS, in that order."""
-    event_id, permanence, kind, client, message, user, staff_only, remark, data = values
-    return EventRow(
-        id=int(event_id),
-        permanence_id=uuid.UUID(str(permanence)),
-        kind=kind,
-        client_id=_uuid(client),
-        message_id=_uuid(message),
-        user_id=_uuid(user),
-        staff_only=bool(staff_only),
-        remark=bool(remark),
-        data=dict(data or {}),
-    )
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    if value is None or isinstance(value, uuid.UUID):
-        return value
-    return uuid.UUID(str(value))
-
-
 @dataclass(frozen=True)
 class _Note:
-    """A NOTIFY on relais_events: the event row itself (a JSON array of _COLUMNS), or only
-    "<id> <permanence>" for a row too large to travel so (read from the table then)."""
+    """A NOTIFY on relais_events: the event row itself (`payload`, a JSON array of COLUMNS),
+    or only "<id> <permanence>" for a row too large to travel so (read from the table then)."""
 
     id: int
     permanence: str
-    row: EventRow | None
+    payload: str | None
+
+    def row(self) -> EventRow:
+        assert self.payload is not None
+        return EventRow.from_values(json.loads(self.payload))
 
 
 def _note(payload: str) -> _Note:
+    """Its id and permanence, read from the head of the payload: the row itself is parsed only
+    if a stream of that permanence is open in this process."""
     if payload.startswith("["):
-        row = _row(json.loads(payload))
-        return _Note(row.id, str(row.permanence_id), row)
+        event_id, permanence, _ = payload[1:].split(",", 2)
+        return _Note(int(event_id), permanence.strip().strip('"'), payload)
     event_id, _, permanence = payload.partition(" ")
     return _Note(int(event_id), permanence, None)
 

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from relais.events.audience import COLUMNS
 from relais.events.hub import hub
 from relais.events.models import Event
 
@@ -39,7 +40,7 @@ def backend() -> str:
     return "postgres" if connection.vendor == "postgresql" else "local"
 
 
-# The announcement carries the row itself (a JSON array, in relais.events.hub.COLUMNS order),
+# The announcement carries the row itself (a JSON array of relais.events.audience.COLUMNS),
 # so that no listening process reads it back; one that would not fit in a NOTIFY (8,000
 # bytes) is announced as "<id> <permanence>" and read from the table.
 NOTIFY_MAX = 7900
@@ -47,10 +48,9 @@ _INSERT_NOTIFY = (
     "WITH e AS (INSERT INTO events_event "
     "(permanence_id, kind, client_id, message_id, user_id, staff_only, remark, data, at) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-    "RETURNING id, permanence_id, kind, client_id, message_id, user_id, staff_only, remark, data) "
-    "SELECT pg_notify(%s, CASE WHEN octet_length(p.row) <= " + str(NOTIFY_MAX) + " "
-    "THEN p.row ELSE p.ref END) FROM (SELECT json_build_array(e.id, e.permanence_id, e.kind, "
-    "e.client_id, e.message_id, e.user_id, e.staff_only, e.remark, e.data)::text AS row, "
+    f"RETURNING {', '.join(COLUMNS)}) "
+    f"SELECT pg_notify(%s, CASE WHEN octet_length(p.row) <= {NOTIFY_MAX} THEN p.row ELSE p.ref "
+    f"END) FROM (SELECT json_build_array({', '.join(f'e.{c}' for c in COLUMNS)})::text AS row, "
     "e.id::text || ' ' || e.permanence_id::text AS ref FROM e) p"
 )
 

@@ -347,9 +347,6 @@ class Stream:
         self.grows_only = True
         self.last_counts: dict[str, int] | None = None
 
-    def remember(self, event_id: int) -> None:
-        self.remember_all((event_id,))
-
     def remember_all(self, event_ids: Sequence[int]) -> None:
         self.sent.update(event_ids)
         self.sent_order.extend(event_ids)
@@ -393,13 +390,12 @@ class Stream:
         return out
 
     async def row_frames(self, rows: Sequence[EventRow]) -> list[str]:
-        out = []
-        for row in await self.visible(rows):
-            out.append(frame(self.reader, row))
-            self.remember(row.id)
+        seen = await self.visible(rows)
+        self.remember_all([row.id for row in seen])
+        for row in seen:
             if _counting(row) and self.reader.sees_counts:
                 self.note_counts(row.id, _moves(row), grows=_grows(row))
-        return out
+        return [frame(self.reader, row) for row in seen]
 
     def note_counts(self, event_id: int, moves: frozenset[str] | None, *, grows: bool) -> None:
         """Counting events arrived: the counts are due (a burst of events costs one count).
