@@ -89,6 +89,48 @@ def test_it_sends_a_message_with_every_option(world: World) -> None:
     assert body["replies"] == []
 
 
+def test_its_answer_is_the_documented_one(world: World) -> None:
+    """The send renders its answer without django-ninja's validation (relais.api.messages._answer):
+    the same message, answered again through that validation (an idempotent replay with the
+    view answering as any other), gives the same JSON, key for key."""
+    from ninja import Status
+
+    from relais.api import messages as api_messages
+
+    contact = f.ContactFactory.create(client=world.client_a, name="Hélène Dubois")
+    template = f.TemplateFactory.create(permanence=world.perm_a)
+    http = api_client(world.operateur_a)
+    body = send_body(
+        cc=[str(world.superviseur_a.id)],
+        is_task=True,
+        due_date="2030-03-14",
+        is_urgent=True,
+        contact=str(contact.id),
+        template=str(template.id),
+        copy_email=True,
+        copy_sms=True,
+        attach={"kind": "planning", "from": "2030-03-01", "to": "2030-03-14"},
+    )
+    first = send(http, world, body, **{"Idempotency-Key": "k-answer"})
+    assert first.status_code == 201, first.content
+    assert first["Content-Type"] == "application/json; charset=utf-8"
+
+    def validated(request: Any, response: Any, status: int, data: Any) -> Any:
+        return Status(status, data)
+
+    with mock.patch.object(api_messages, "_answer", validated):
+        again = send(http, world, body, **{"Idempotency-Key": "k-answer"})
+        minimal_validated = send(http, world, send_body(), **{"Idempotency-Key": "k-min"})
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+    assert list(again.json()) == list(first.json())
+    assert again.content == first.content
+    assert first.json()["deliveries"] and first.json()["recipients"] and first.json()["history"]
+
+    minimal = send(http, world, send_body(), **{"Idempotency-Key": "k-min"})
+    assert minimal.status_code == 200 and minimal["Idempotent-Replayed"] == "true"
+    assert minimal.content == minimal_validated.content
+
+
 def test_it_lets_a_client_user_write_a_client_remark(world: World) -> None:
     http = api_client(world.client_user_a)
     response = send(http, world, send_body(is_client_remark=True))
