@@ -38,6 +38,9 @@ PRUNE_EVERY = 300.0
 _COLUMNS = ", ".join(COLUMNS)
 
 
+# At most one batch per this many seconds per process while events keep coming (_Listener.load).
+GATHER = 0.02
+
 # Events that a stream writes at once, however busy (the operator's screen pop cannot wait).
 AT_ONCE = frozenset({"call.ringing", "call.answered", "call.ended"})
 
@@ -98,8 +101,16 @@ class _Listener:
             delay = min(delay * 2, 5.0)
 
     async def load(self, reader: Any, pending: asyncio.Queue[_Note]) -> None:
+        dispatched = 0.0
         while True:
             batch = [await pending.get()]
+            # Under load, at most one batch per GATHER: every open stream pays for each batch
+            # it takes, so what arrives meanwhile goes with it. A note after a quiet spell
+            # goes at once.
+            wait = dispatched + GATHER - self.loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            dispatched = self.loop.time()
             while not pending.empty():
                 batch.append(pending.get_nowait())
             wanted = self.hub.permanences(self.loop)
