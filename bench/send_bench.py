@@ -167,6 +167,7 @@ def http_worker(args: tuple[int, str, str, str, int, float, float]) -> dict[str,
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     began = time.perf_counter()
+    cpu_began = time.process_time()
     for _ in range(count):
         if time.time() > deadline:
             break
@@ -191,7 +192,12 @@ def http_worker(args: tuple[int, str, str, str, int, float, float]) -> dict[str,
             conn.close()
         latencies.append((time.perf_counter() - t0) * 1000)
         statuses[status] = statuses.get(status, 0) + 1
-    return {"latencies": latencies, "statuses": statuses, "began": began}
+    return {
+        "latencies": latencies,
+        "statuses": statuses,
+        "began": began,
+        "cpu": time.process_time() - cpu_began,
+    }
 
 
 class Gunicorn:
@@ -352,6 +358,7 @@ def over_http(
                 for status, n in r["statuses"].items():
                     statuses[status] = statuses.get(status, 0) + n
             created = statuses.get(201, 0)
+            client_cpu = sum(r["cpu"] for r in results) * 1000 / max(created, 1)
             server_ms = server.server_times(offset)
             note = "" if set(statuses) == {201} else f"statuses {statuses}"
             rows.append(
@@ -375,6 +382,8 @@ def over_http(
                     statistics.median(latencies) if latencies else float("nan"),
                     pct(latencies, 99),
                     created / wall,
+                    # What the load generator itself took of the same cores.
+                    note=f"load generator: {client_cpu:.1f} ms CPU per send",
                 )
             )
     finally:
