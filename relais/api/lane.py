@@ -16,6 +16,7 @@ call answers the same through the lane as through the whole chain (tests/api/tes
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.base import BaseHandler
@@ -52,11 +53,11 @@ def _lane() -> Callable[[HttpRequest], HttpResponse]:
     """The view, as Django's handler calls it (URL resolution, ATOMIC_REQUESTS, the check
     that it answered), inside the LANE middleware. None of them hooks process_view,
     process_exception or process_template_response, which the handler would collect."""
-    handler = BaseHandler()
+    handler: Any = BaseHandler()  # its private parts, as load_middleware sets them
     handler._view_middleware = []
     handler._template_response_middleware = []
     handler._exception_middleware = []
-    chain = convert_exception_to_response(handler._get_response)
+    chain: Any = convert_exception_to_response(handler._get_response)
     for path in reversed(LANE):
         middleware = import_string(path)(chain)
         for hook in ("process_view", "process_exception", "process_template_response"):
