@@ -55,7 +55,7 @@ class AppointmentRef(Schema):
     start: str = Field(description="HH:MM, Paris time.")
 
 
-class RecipientOut(Schema):
+class NoticeRecipientOut(Schema):
     contact: Ref
     appointment: AppointmentRef
     channel: str = Field(description="sms, email or call (no mobile nor e-mail: to phone).")
@@ -66,7 +66,7 @@ class RecipientOut(Schema):
 
 
 class PreviewOut(Schema):
-    recipients: list[RecipientOut]
+    recipients: list[NoticeRecipientOut]
     sms_total: int = Field(description="SMS segments × recipients, GSM-7 / UCS-2 aware.")
     cancels: list[str] = Field(description="Ids of the appointments the send would cancel.")
 

@@ -85,3 +85,39 @@ def test_it_documents_the_live_event_stream(db: None) -> None:
     assert "ErrorOut" in document["components"]["schemas"]
     assert [p["name"] for p in events["parameters"]] == ["Last-Event-ID"]
     assert events["security"] == [{"BearerAuth": []}]
+
+
+def test_no_two_schemas_share_a_name() -> None:
+    """The document names each schema by its class: two classes of one name would leave one
+    shape documented for both (a message's copy recipients were once documented as a notice's
+    recipients)."""
+    from ninja import Schema
+
+    import relais.api.api  # noqa: F401  (every router and its schemas loaded)
+
+    def all_schemas(cls: type) -> list[type]:
+        found: list[type] = []
+        sub: type
+        for sub in cls.__subclasses__():
+            found += [sub, *all_schemas(sub)]
+        return found
+
+    names: dict[str, set[str]] = {}
+    for schema in all_schemas(Schema):
+        if schema.__module__.startswith("relais."):
+            names.setdefault(schema.__name__, set()).add(schema.__module__)
+    assert {name: mods for name, mods in names.items() if len(mods) > 1} == {}
+
+
+def test_a_message_documents_its_copy_recipients(world: World) -> None:
+    http = HttpClient()
+    http.force_login(world.gerant_a)
+    schemas = http.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    recipient = schemas["MessageDetailOut"]["properties"]["recipients"]["items"]["$ref"]
+    assert set(schemas[recipient.rsplit("/", 1)[1]]["properties"]) == {
+        "id",
+        "name",
+        "kind",
+        "reason",
+        "read_at",
+    }
