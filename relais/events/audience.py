@@ -67,6 +67,7 @@ COLUMNS = (
     "remark",
     "data",
 )
+COLUMNS_SQL = ", ".join(COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,11 @@ import psycopg
 from django.conf import settings
 from psycopg.conninfo import make_conninfo
 
-from relais.events.audience import COLUMNS, Batch, EventRow
+from relais.events.audience import COLUMNS_SQL, Batch, EventRow
 
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY = 300.0
-_COLUMNS = ", ".join(COLUMNS)
-
 
 # At most one batch per this many seconds per process while events keep coming (_Listener.load).
 GATHER = 0.02
@@ -120,7 +118,7 @@ class _Listener:
             ids = [note.id for note in batch if note.payload is None]
             if ids:
                 cursor = await reader.execute(
-                    f"SELECT {_COLUMNS} FROM events_event WHERE id = ANY(%s)", [ids]
+                    f"SELECT {COLUMNS_SQL} FROM events_event WHERE id = ANY(%s)", [ids]
                 )
                 rows += [EventRow.from_values(r) for r in await cursor.fetchall()]
             if rows:
@@ -131,7 +129,7 @@ class _Listener:
         if not wanted:
             return
         cursor = await reader.execute(
-            f"SELECT {_COLUMNS} FROM events_event WHERE id > %s AND permanence_id = ANY(%s) "
+            f"SELECT {COLUMNS_SQL} FROM events_event WHERE id > %s AND permanence_id = ANY(%s) "
             "ORDER BY id",
             [self.last_id, wanted],
         )

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from relais.events.audience import COLUMNS
+from relais.events.audience import COLUMNS, COLUMNS_SQL
 from relais.events.hub import hub
 from relais.events.models import Event
 
@@ -48,7 +48,7 @@ _INSERT_NOTIFY = (
     "WITH e AS (INSERT INTO events_event "
     "(permanence_id, kind, client_id, message_id, user_id, staff_only, remark, data, at) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-    f"RETURNING {', '.join(COLUMNS)}) "
+    f"RETURNING {COLUMNS_SQL}) "
     f"SELECT pg_notify(%s, CASE WHEN octet_length(p.row) <= {NOTIFY_MAX} THEN p.row ELSE p.ref "
     f"END) FROM (SELECT json_build_array({', '.join(f'e.{c}' for c in COLUMNS)})::text AS row, "
     "e.id::text || ' ' || e.permanence_id::text AS ref FROM e) p"
