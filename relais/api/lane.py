@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
@@ -61,7 +62,8 @@ def _lane() -> Callable[[HttpRequest], HttpResponse]:
     for path in reversed(LANE):
         middleware = import_string(path)(chain)
         for hook in ("process_view", "process_exception", "process_template_response"):
-            assert not hasattr(middleware, hook), f"{path} has {hook}: it cannot take the lane"
+            if hasattr(middleware, hook):
+                raise ImproperlyConfigured(f"{path} has {hook}: it cannot take the API's lane")
         chain = convert_exception_to_response(middleware)
     return chain
 
