@@ -83,6 +83,30 @@ def test_it_picks_the_contact_typed_even_when_enter_comes_before_the_list(
     expect(chosen).to_contain_text("Marc Petit")
 
 
+def test_its_fields_work_from_the_moment_it_takes_the_focus(
+    page: Any, live_server: Any, azur: dict[str, Any]
+) -> None:
+    # The operator goes to the contact search in the very instant the composer focuses its
+    # subject (here: in the same task, which no hand can beat): the search must already be
+    # wired, so its focus lists the contacts.
+    page.set_viewport_size(SCREEN)
+    log_in(page, live_server, "operateur@azur.test")
+    page.goto(f"{live_server.url}/clients/{azur['doctor'].id}/")
+    page.evaluate(
+        """() => document.addEventListener("focusin", function once(ev) {
+            if (ev.target.id !== "subject") return;
+            document.removeEventListener("focusin", once);
+            document.getElementById("contact-q").focus();
+        })"""
+    )
+    page.keyboard.press("n")
+    dialog = page.locator("dialog#composer")
+    expect(dialog.locator("#contact-q")).to_be_focused()
+    results = dialog.locator("#contact-results")
+    expect(results.get_by_role("button").first).to_contain_text("Françoise Bézier")
+    expect(results.get_by_role("button")).to_have_count(4)
+
+
 def test_it_adds_the_copy_recipient_typed_and_keeps_the_search_ready(
     page: Any, live_server: Any, azur: dict[str, Any], screenshot: Any
 ) -> None:

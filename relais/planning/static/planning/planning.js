@@ -91,9 +91,11 @@
     if (saved) saved.focus && saved.setAttribute("tabindex", "-1");
   });
 
-  document.addEventListener("htmx:afterSwap", function (ev) {
+  // After the settle, when htmx has wired the new fields (the contact search among them).
+  document.addEventListener("htmx:afterSettle", function (ev) {
     var target = ev.detail.target;
-    if (target && target.id === "planning-dialog-body" && ev.detail.xhr.status >= 400) {
+    var xhr = ev.detail.xhr;
+    if (target && target.id === "planning-dialog-body" && xhr && xhr.status >= 400) {
       focusFirst(target);
     }
   });

@@ -385,9 +385,12 @@
     R.toast(subject ? "Message « " + subject + " » envoyé." : "Message envoyé.");
   });
 
-  document.addEventListener("htmx:afterSwap", function (ev) {
+  // After the settle, not the swap: htmx wires the new fields when it settles, and a search
+  // field focused before that would not list anything.
+  document.addEventListener("htmx:afterSettle", function (ev) {
     var target = ev.detail.target;
-    if (target && target.id === "composer-body" && ev.detail.xhr.status === 422) {
+    var xhr = ev.detail.xhr;
+    if (target && target.id === "composer-body" && xhr && xhr.status === 422) {
       // Errors came back: the typed text is in the re-rendered form; go to the first error.
       dirty = true;
       var invalid = R.$("[aria-invalid=true]", target);

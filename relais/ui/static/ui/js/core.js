@@ -80,7 +80,12 @@
     loading.textContent = loadingText;
     body.replaceChildren(loading);
     if (!dialog.open) dialog.showModal();
-    window.htmx.ajax("GET", url, { target: "#" + bodyId, swap: "innerHTML" }).then(function () {
+    // settle:0ms: htmx binds the new content's hx-* attributes when it settles, 20 ms after the
+    // swap by default, but resolves this promise at the swap. Settling at once means the field
+    // `done` focuses, and every other one, works from the first key (a search field focused in
+    // between asked for nothing).
+    var swap = { target: "#" + bodyId, swap: "innerHTML settle:0ms" };
+    window.htmx.ajax("GET", url, swap).then(function () {
       if (done) done(body);
     });
   };
