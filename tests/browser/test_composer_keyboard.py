@@ -84,7 +84,7 @@ def test_it_picks_the_contact_typed_even_when_enter_comes_before_the_list(
 
 
 def test_its_fields_work_from_the_moment_it_takes_the_focus(
-    page: Any, live_server: Any, azur: dict[str, Any]
+    page: Any, live_server: Any, azur: dict[str, Any], screenshot: Any
 ) -> None:
     # The operator goes to the contact search in the very instant the composer focuses its
     # subject (here: in the same task, which no hand can beat): the search must already be
@@ -105,6 +105,7 @@ def test_its_fields_work_from_the_moment_it_takes_the_focus(
     results = dialog.locator("#contact-results")
     expect(results.get_by_role("button").first).to_contain_text("Françoise Bézier")
     expect(results.get_by_role("button")).to_have_count(4)
+    screenshot("composer-contact-list-at-once", full_page=False)
 
 
 def test_it_adds_the_copy_recipient_typed_and_keeps_the_search_ready(

@@ -84,8 +84,8 @@
     // swap by default, but resolves this promise at the swap. Settling at once means the field
     // `done` focuses, and every other one, works from the first key (a search field focused in
     // between asked for nothing).
-    var swap = { target: "#" + bodyId, swap: "innerHTML settle:0ms" };
-    window.htmx.ajax("GET", url, swap).then(function () {
+    var context = { target: "#" + bodyId, swap: "innerHTML settle:0ms" };
+    window.htmx.ajax("GET", url, context).then(function () {
       if (done) done(body);
     });
   };
